@@ -1,0 +1,5 @@
+"""Run the mapkit command line: ``python -m mapkit``."""
+
+from mapkit.cli import main
+
+raise SystemExit(main())

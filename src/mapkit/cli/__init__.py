@@ -1,0 +1,53 @@
+"""The ``mapkit`` command line: a thin shell over the library, one command per function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from mapkit import __version__
+from mapkit.errors import MapkitError
+
+#: command name -> module under mapkit.cli that defines ``register(subparsers)``
+COMMANDS = {
+    "validate": "validate_cmd",
+    "build": "build_cmd",
+    "export": "export_cmd",
+    "import": "import_cmd",
+    "fmt": "fmt_cmd",
+    "stats": "stats_cmd",
+    "list": "list_cmd",
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="mapkit",
+        description="Validate, map and export the dataset of reported overseas Chinese police sites.",
+        epilog="Run 'mapkit COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"mapkit {__version__}")
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        import_module(f"mapkit.cli.{module}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 usage error)."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except MapkitError as exc:
+        message = " ".join(str(exc).split("\n")[0].split()) if "\n" not in str(exc) else str(exc)
+        print(f"mapkit {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mapkit {args.command}: interrupted", file=sys.stderr)
+        return 130

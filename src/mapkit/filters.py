@@ -1,0 +1,158 @@
+"""Selecting sites: one filter definition shared by the map page, exports, ``list`` and ``stats``.
+
+The rules (the page's JavaScript implements the same ones, from the same field lists, which the
+build embeds in the page):
+
+* AND across fields, OR within a field (``status=["active", "closed"]`` keeps either).
+* ``operator`` matches an operator id; :data:`NONE` (the empty string) matches sites with none.
+* ``opened_from`` / ``opened_to`` are years compared with the year of ``opened``; once either is
+  set, a site with no ``opened`` date is left out.
+* ``text`` is split on white space; every word must occur in one of :data:`TEXT_FIELDS`,
+  ignoring case and accents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pycountry
+
+from mapkit import schema
+from mapkit.errors import FilterError
+
+#: Fields with a value list (checkboxes on the page, repeatable options on the CLI).
+FACETS = ("status", "country", "mode", "operator")
+#: Fields the free-text search looks in.
+TEXT_FIELDS = ("name", "city", "address", "host_organization", "operator")
+#: Facet value that stands for "no value" (e.g. no operator named by any source).
+NONE = ""
+#: Every filter keyword, in the order the CLI and the page present them.
+FILTER_KEYS = (*FACETS, "opened_from", "opened_to", "text")
+
+_ACCENTS = re.compile("[\u0300-\u036f]")
+
+
+def fold(text) -> str:
+    """Lower-case ``text`` and strip accents (the page does the same with String.normalize)."""
+    import unicodedata
+
+    if text is None:
+        return ""
+    return _ACCENTS.sub("", unicodedata.normalize("NFKD", str(text))).lower()
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _check_values(field: str, values: list, allowed: Iterable[str]) -> list:
+    allowed = tuple(allowed)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise FilterError(f"unknown {field} {bad[0]!r}; use one of: {', '.join(allowed)}")
+    return values
+
+
+def normalize_filters(
+    *,
+    status=None,
+    country=None,
+    mode=None,
+    operator=None,
+    opened_from=None,
+    opened_to=None,
+    text=None,
+) -> dict:
+    """Check and tidy filter values; return only the filters that are set.
+
+    Raises FilterError naming the bad value and what is allowed.
+    """
+    out: dict = {}
+    statuses = _check_values("status", _as_list(status), schema.STATUSES)
+    if statuses:
+        out["status"] = sorted(set(statuses), key=schema.STATUSES.index)
+    modes = _check_values("mode", _as_list(mode), schema.MODES)
+    if modes:
+        out["mode"] = sorted(set(modes), key=schema.MODES.index)
+    countries = []
+    for code in _as_list(country):
+        code = str(code).strip().upper()
+        if pycountry.countries.get(alpha_2=code) is None:
+            raise FilterError(f"unknown country {code!r}; use an ISO 3166-1 alpha-2 code such as AU or NL")
+        countries.append(code)
+    if countries:
+        out["country"] = sorted(set(countries))
+    operators = [str(o).strip() for o in _as_list(operator)]
+    if operators:
+        out["operator"] = sorted(set(operators))
+    for key, value in (("opened_from", opened_from), ("opened_to", opened_to)):
+        if value is None or value == "":
+            continue
+        try:
+            year = int(value)
+        except (TypeError, ValueError):
+            raise FilterError(f"{key} must be a year such as 2018, not {value!r}") from None
+        out[key] = year
+    if "opened_from" in out and "opened_to" in out and out["opened_from"] > out["opened_to"]:
+        raise FilterError(
+            f"opened_from {out['opened_from']} is after opened_to {out['opened_to']}; swap them"
+        )
+    if text is not None and str(text).strip():
+        out["text"] = " ".join(str(text).split())
+    return out
+
+
+def _column(frame, name: str) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=object)
+    return np.full(len(frame), None, dtype=object)
+
+
+def filter_mask(frame, **filters) -> np.ndarray:
+    """A boolean array: which rows of ``frame`` the filters keep."""
+    chosen = normalize_filters(**filters)
+    keep = np.ones(len(frame), dtype=bool)
+    for field in FACETS:
+        if field not in chosen:
+            continue
+        values = _column(frame, field)
+        wanted = set(chosen[field])
+        keep &= np.fromiter(
+            ((NONE if v is None or v != v else v) in wanted for v in values), bool, len(values)
+        )
+    if "opened_from" in chosen or "opened_to" in chosen:
+        low = chosen.get("opened_from", -10**9)
+        high = chosen.get("opened_to", 10**9)
+        years = [schema.partial_year(v) for v in _column(frame, "opened")]
+        keep &= np.fromiter((y is not None and low <= y <= high for y in years), bool, len(years))
+    if "text" in chosen:
+        words = fold(chosen["text"]).split()
+        columns = [_column(frame, f) for f in TEXT_FIELDS]
+        haystacks = ("\n".join(fold(v) for v in row if isinstance(v, str)) for row in zip(*columns))
+        keep &= np.fromiter((all(w in h for w in words) for h in haystacks), bool, len(frame))
+    return keep
+
+
+def filter_frame(frame, **filters):
+    """The rows of ``frame`` that the filters keep (see the module docstring for the rules)."""
+    if not any(v not in (None, "", [], ()) for v in filters.values()):
+        return frame
+    return frame[filter_mask(frame, **filters)]
+
+
+def describe(filters: Mapping) -> str:
+    """A short human description of a filter set, e.g. ``status=closed; country=AU,NZ``."""
+    chosen = normalize_filters(**filters)
+    if not chosen:
+        return "all sites"
+    parts = []
+    for key, value in chosen.items():
+        shown = ",".join(v if v != NONE else "(none)" for v in value) if isinstance(value, list) else value
+        parts.append(f"{key}={shown}")
+    return "; ".join(parts)

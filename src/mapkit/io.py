@@ -1,0 +1,349 @@
+"""Reading and writing the dataset: GeoJSON <-> GeoDataFrame, canonical form, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from mapkit import schema
+from mapkit.errors import DataFileError
+
+#: Where the shipped data lives, relative to the repository root (the CLI's default).
+DEFAULT_DATA = Path("geodata") / "contact_points.geojson"
+DEFAULT_OPERATORS = Path("geodata") / "operators.geojson"
+DEFAULT_COUNTRIES = Path("geodata") / "countries.geojson"
+
+#: Decimals kept in any GeoJSON we write (RFC 7946 §11.2: about 10 cm).
+GEOJSON_DECIMALS = 6
+
+_COLLECTION_KEYS_NOT_META = ("type", "features", "crs", "bbox")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    """Read a JSON file, raising DataFileError that names the file and the place of a syntax error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file (give the path of a GeoJSON file)") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a directory, not a GeoJSON file") from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; fix the syntax there"
+        ) from None
+
+
+def collection_metadata(collection: Mapping) -> dict:
+    """The foreign members of a FeatureCollection (title, licence, citation, ...)."""
+    return {k: v for k, v in collection.items() if k not in _COLLECTION_KEYS_NOT_META}
+
+
+def frame_from_collection(collection: Mapping, *, source: str | None = None) -> gpd.GeoDataFrame:
+    """Turn a FeatureCollection dict into a GeoDataFrame of sites.
+
+    One row per feature, one column per property (every property the data model names, plus every
+    other property any feature has), lists and nested objects kept as Python objects, dates as the
+    ISO strings they were. Collection foreign members go to ``frame.attrs["collection"]``.
+    """
+    if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
+        where = source or "data"
+        raise DataFileError(f"{where}: not a GeoJSON FeatureCollection (top-level \"type\" must be \"FeatureCollection\")")
+    features = collection.get("features")
+    if not isinstance(features, list):
+        raise DataFileError(f"{source or 'data'}: the FeatureCollection has no \"features\" list")
+
+    records: list[dict] = []
+    xs = np.full(len(features), np.nan)
+    ys = np.full(len(features), np.nan)
+    zs: dict[int, float] = {}
+    located = np.zeros(len(features), dtype=bool)
+    for i, feature in enumerate(features):
+        if not isinstance(feature, Mapping):
+            raise DataFileError(f"{source or 'data'}: feature #{i} is not a JSON object")
+        props = feature.get("properties")
+        props = dict(props) if isinstance(props, Mapping) else {}
+        if "id" not in props and feature.get("id") is not None:
+            props["id"] = feature["id"]
+        records.append(props)
+        geometry = feature.get("geometry")
+        if isinstance(geometry, Mapping) and geometry.get("type") == "Point":
+            coords = geometry.get("coordinates") or []
+            if len(coords) >= 2 and all(isinstance(c, (int, float)) for c in coords[:3]):
+                xs[i], ys[i] = coords[0], coords[1]
+                if len(coords) > 2:
+                    zs[i] = coords[2]
+                located[i] = True
+
+    columns = list(schema.PROPERTY_ORDER)
+    seen = set(columns)
+    for record in records:
+        for key in record:
+            if key not in seen:
+                seen.add(key)
+                columns.append(key)
+    # object dtype everywhere: no NaN upcasting of ints, no datetime parsing, lists stay lists
+    data = {col: pd.Series([r.get(col) for r in records], dtype=object) for col in columns}
+    geometry = np.full(len(features), None, dtype=object)
+    if located.any():
+        geometry[located] = shapely.points(xs[located], ys[located])
+        for i, z in zs.items():
+            geometry[i] = shapely.Point(xs[i], ys[i], z)
+    frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"), crs="EPSG:4326")
+    frame.attrs["collection"] = collection_metadata(collection)
+    if source is not None:
+        frame.attrs["source"] = str(source)
+    return frame
+
+
+def load(path: str | os.PathLike = DEFAULT_DATA) -> gpd.GeoDataFrame:
+    """Load a sites GeoJSON file as a GeoDataFrame (see :func:`frame_from_collection`).
+
+    Raises DataFileError for a file that is missing, not JSON or not a FeatureCollection; use
+    :func:`mapkit.validate` for everything else.
+    """
+    return frame_from_collection(read_json(path), source=str(path))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value):
+    """Convert numpy/pandas scalars and containers to plain JSON-able Python values."""
+    if _is_missing(value) or value is pd.NaT:
+        return None
+    if isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _ordered(obj: Mapping, order: Iterable[str]) -> dict:
+    """A copy of ``obj`` with the keys in ``order`` first, then the rest sorted."""
+    out = {key: obj[key] for key in order if key in obj}
+    for key in sorted(k for k in obj if k not in out):
+        out[key] = obj[key]
+    return out
+
+
+def _round(value: float, decimals: int) -> float:
+    rounded = round(float(value), decimals)
+    return 0.0 if rounded == 0 else rounded  # no "-0.0" in files
+
+
+def geometry_to_json(geom, decimals: int = GEOJSON_DECIMALS) -> dict | None:
+    """A Point geometry as a GeoJSON dict with at most ``decimals`` decimals, or None."""
+    if geom is None or (not isinstance(geom, shapely.Geometry)) or geom.is_empty:
+        return None
+    if geom.geom_type != "Point":
+        return json.loads(shapely.to_geojson(geom))
+    coords = [_round(geom.x, decimals), _round(geom.y, decimals)]
+    if geom.has_z:
+        coords.append(_round(geom.z, decimals))
+    return {"type": "Point", "coordinates": coords}
+
+
+def feature_properties(row: Mapping, columns: Iterable[str]) -> dict:
+    """The properties of one row: named fields always (null if missing), others only if set."""
+    named = set(schema.PROPERTY_ORDER)
+    props = {}
+    for col in columns:
+        value = _plain(row[col])
+        if col in named or value is not None:
+            props[col] = value
+    return props
+
+
+def to_feature_collection(
+    frame: gpd.GeoDataFrame,
+    *,
+    metadata: Mapping | None = None,
+    decimals: int = GEOJSON_DECIMALS,
+    round_to_precision: bool = False,
+) -> dict:
+    """The sites of ``frame`` as an RFC 7946 FeatureCollection dict (features in frame order).
+
+    Collection metadata comes from ``frame.attrs["collection"]`` unless ``metadata`` is given.
+    With ``round_to_precision``, each point keeps no more decimals than its location precision
+    supports (see ``schema.MAX_DECIMALS``).
+    """
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    meta = dict(frame.attrs.get("collection", {}) if metadata is None else metadata)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    features = []
+    geometries = frame.geometry.array
+    precisions = frame["location_precision"] if "location_precision" in frame else None
+    for i, row in enumerate(frame[columns].itertuples(index=False, name=None)):
+        props = feature_properties(dict(zip(columns, row)), columns)
+        places = decimals
+        if round_to_precision and precisions is not None:
+            places = min(decimals, schema.MAX_DECIMALS.get(precisions.iloc[i], decimals))
+        features.append(
+            {
+                "type": "Feature",
+                "id": props.get("id"),
+                "geometry": geometry_to_json(geometries[i], places),
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", **meta, "features": features}
+
+
+def canonical_feature(feature: Mapping) -> dict:
+    """A feature with the data model's key order (properties, events, sources)."""
+    props = dict(feature.get("properties") or {})
+    if isinstance(props.get("events"), list):
+        props["events"] = [
+            _ordered(e, schema.EVENT_ORDER) if isinstance(e, Mapping) else e for e in props["events"]
+        ]
+    if isinstance(props.get("sources"), list):
+        props["sources"] = [
+            _ordered(s, schema.SOURCE_ORDER) if isinstance(s, Mapping) else s for s in props["sources"]
+        ]
+    out = {"type": "Feature", "id": feature.get("id", props.get("id"))}
+    out["geometry"] = feature.get("geometry")
+    out["properties"] = _ordered(props, schema.PROPERTY_ORDER)
+    for key in sorted(k for k in feature if k not in out):
+        out[key] = feature[key]
+    return out
+
+
+def _sort_key(feature: Mapping) -> str:
+    fid = feature.get("id")
+    if fid is None:
+        fid = (feature.get("properties") or {}).get("id")
+    return "" if fid is None else str(fid)
+
+
+def canonical_collection(collection: Mapping) -> dict:
+    """The canonical form of a sites collection: fixed key order, features sorted by id."""
+    features = [canonical_feature(f) for f in collection.get("features", [])]
+    features.sort(key=_sort_key)
+    head = _ordered({k: v for k, v in collection.items() if k != "features"}, schema.COLLECTION_ORDER)
+    return {**head, "features": features}
+
+
+_COORDINATES = re.compile(r'"coordinates": \[\s*([^\[\]]*?)\s*\]')
+
+
+def dumps(collection: Mapping) -> str:
+    """Serialise a collection the way mapkit files are kept: UTF-8, 2-space indent, final newline.
+
+    A point's coordinates stay on one line, so a moved point is a one-line diff.
+    """
+    text = json.dumps(collection, ensure_ascii=False, indent=2, allow_nan=False)
+    text = _COORDINATES.sub(
+        lambda m: '"coordinates": [' + ", ".join(n.strip() for n in m.group(1).split(",")) + "]", text
+    )
+    return text + "\n"
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, *, suffix: str | None = None):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    On any exception the temporary file is removed and ``path`` is left exactly as it was.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=directory, prefix=f".{path.name}.", suffix=suffix if suffix is not None else ".tmp"
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if path.exists():
+            try:
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return path
+
+
+def write_geojson(
+    data: gpd.GeoDataFrame | Mapping,
+    path: str | os.PathLike,
+    *,
+    canonical: bool = True,
+    metadata: Mapping | None = None,
+) -> Path:
+    """Write sites (a frame or a FeatureCollection dict) as GeoJSON, atomically.
+
+    ``canonical`` (the default) writes the form kept in git: features sorted by id, the data
+    model's key order, coordinates rounded to what their location precision supports.
+    """
+    if isinstance(data, gpd.GeoDataFrame):
+        collection = to_feature_collection(data, metadata=metadata, round_to_precision=canonical)
+    else:
+        collection = dict(data)
+        if metadata is not None:
+            collection = {"type": "FeatureCollection", **metadata, "features": collection.get("features", [])}
+    if canonical:
+        collection = canonical_collection(collection)
+    return write_text_atomic(path, dumps(collection))
+
+
+def load_operators(path: str | os.PathLike = DEFAULT_OPERATORS) -> gpd.GeoDataFrame:
+    """Load the police bureaus file as a GeoDataFrame (one row per operator)."""
+    return load(path)
