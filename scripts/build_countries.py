@@ -1,0 +1,99 @@
+"""Build geodata/countries.geojson: country outlines with ISO 3166-1 alpha-2 codes.
+
+Source: the npm package world-atlas 2.0.2 (ISC licence), TopoJSON made from Natural Earth
+(public domain). Outlines come from its 1:110m file; countries too small to appear at 1:110m
+(Malta, Singapore, Bahrain, ...) are taken from its 1:50m file, so every country a site can be
+in has an outline for the point-in-country check. GDAL's TopoJSON reader (through pyogrio)
+does the conversion.
+
+Usage: python scripts/build_countries.py [WORLD_ATLAS_DIR] [-o geodata/countries.geojson]
+Without WORLD_ATLAS_DIR the package is fetched with `npm pack world-atlas@2.0.2`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pycountry
+import shapely
+
+from mapkit.io import write_text_atomic
+
+WORLD_ATLAS = "world-atlas@2.0.2"
+DECIMALS = 3  # about 100 m: finer than 1:50m generalisation, so nothing is lost
+#: Natural Earth units with no ISO numeric code in world-atlas, and the code used for them.
+NO_NUMERIC_CODE = {"Kosovo": "XK", "N. Cyprus": "CY", "Somaliland": "SO"}
+
+
+def fetch_world_atlas(workdir: Path) -> Path:
+    subprocess.run(["npm", "pack", WORLD_ATLAS, "--silent"], cwd=workdir, check=True, capture_output=True)
+    archive = next(workdir.glob("world-atlas-*.tgz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(workdir, filter="data")
+    return workdir / "package"
+
+
+def read_countries(path: Path) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(path, layer="countries", engine="pyogrio").set_crs("EPSG:4326", allow_override=True)
+    codes = []
+    for numeric, name in zip(frame["id"], frame["name"]):
+        if isinstance(numeric, str):
+            codes.append(pycountry.countries.get(numeric=numeric).alpha_2)
+        else:
+            # None for areas that are no country of their own (Siachen Glacier, ...): dropped
+            codes.append(NO_NUMERIC_CODE.get(name))
+    frame["iso_a2"] = codes
+    frame["iso_n3"] = frame["id"].where(frame["id"].map(lambda v: isinstance(v, str)), None)
+    return frame[frame["iso_a2"].notna()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("world_atlas", nargs="?", type=Path, help="an unpacked world-atlas package")
+    parser.add_argument("-o", "--output", type=Path, default=Path("geodata/countries.geojson"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.world_atlas or fetch_world_atlas(Path(tmp))
+        coarse = read_countries(source / "countries-110m.json")
+        fine = read_countries(source / "countries-50m.json")
+    have = set(coarse["iso_a2"])
+    extra = fine[~fine["iso_a2"].isin(have)].copy()
+    coarse["scale"] = "110m"
+    extra["scale"] = "50m"
+    frame = gpd.pd.concat([coarse, extra], ignore_index=True)
+    geoms = shapely.make_valid(frame.geometry.to_numpy())
+    frame["geometry"] = shapely.make_valid(shapely.set_precision(geoms, 10**-DECIMALS))
+    frame = frame.sort_values(["iso_a2", "name"], kind="stable")
+    features = []
+    for row in frame.itertuples():
+        geometry = json.loads(shapely.to_geojson(row.geometry))
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"{row.iso_a2}-{row.iso_n3 or row.name}".lower().replace(" ", "-").replace(".", ""),
+                "geometry": geometry,
+                "properties": {"iso_a2": row.iso_a2, "iso_n3": row.iso_n3, "name": row.name, "scale": row.scale},
+            }
+        )
+    collection = {
+        "type": "FeatureCollection",
+        "title": "Country outlines (Natural Earth, via world-atlas 2.0.2)",
+        "source": "world-atlas 2.0.2 countries-110m.json, plus countries-50m.json for countries absent at 1:110m",
+        "license": "Natural Earth: public domain; world-atlas: ISC",
+        "features": features,
+    }
+    # one feature per line: compact, yet a change to one country is a one-line diff
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
+    head = json.dumps({k: v for k, v in collection.items() if k != "features"}, ensure_ascii=False)[:-1]
+    write_text_atomic(args.output, head + ',"features":[\n' + ",\n".join(lines) + "\n]}\n")
+    print(f"wrote {args.output}: {len(features)} countries ({len(extra)} from 1:50m)")
+
+
+if __name__ == "__main__":
+    main()

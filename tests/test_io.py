@@ -1,0 +1,94 @@
+"""Loading and writing: nothing is lost, writes are atomic, the canonical form is stable."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import mapkit
+from mapkit import io
+from mapkit.errors import DataFileError
+from tests.conftest import SHIPPED, collection, site
+
+
+def test_load_keeps_lists_dates_and_unknown_properties(write_data):
+    extra = site(id="au-extra", rank=3, tags={"a": [1, 2]}, opened="2022-05")
+    path = write_data(collection(site(), extra, custom_member="kept"))
+    frame = mapkit.load(path)
+    assert list(frame["id"]) == ["au-sydney-test", "au-extra"]
+    assert isinstance(frame.loc[0, "sources"], list) and frame.loc[0, "sources"][0]["id"] == "s1"
+    assert frame.loc[1, "opened"] == "2022-05"  # a string, not a timestamp
+    assert frame.loc[1, "rank"] == 3 and isinstance(frame.loc[1, "rank"], int)
+    assert frame.attrs["collection"]["custom_member"] == "kept"
+    assert frame.crs.to_epsg() == 4326
+
+
+def test_round_trip_keeps_every_property_and_member(write_data, tmp_path):
+    original = collection(site(), site(id="au-extra", rank=3, tags={"a": [1, 2]}, geometry=None,
+                                      location_precision="none"), custom_member={"x": 1})
+    path = write_data(original)
+    out = tmp_path / "out.geojson"
+    io.write_geojson(mapkit.load(path), out)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["custom_member"] == {"x": 1}
+    assert written["license"] == "CC-BY-4.0"
+    by_id = {f["id"]: f for f in written["features"]}
+    for feature in original["features"]:
+        assert by_id[feature["id"]]["properties"] == feature["properties"]
+        assert by_id[feature["id"]]["geometry"] == feature["geometry"]
+    # writing it again gives the same bytes
+    again = tmp_path / "again.geojson"
+    io.write_geojson(mapkit.load(out), again)
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_missing_unknown_property_is_not_invented(write_data, tmp_path):
+    path = write_data(collection(site(), site(id="au-extra", rank=3)))
+    out = io.write_geojson(mapkit.load(path), tmp_path / "out.geojson")
+    features = {f["id"]: f for f in json.loads(out.read_text())["features"]}
+    assert "rank" not in features["au-sydney-test"]["properties"]
+
+
+def test_canonical_form_sorts_and_orders(write_data, tmp_path):
+    b, a = site(id="au-b"), site(id="au-a")
+    b["properties"] = dict(reversed(list(b["properties"].items())))
+    out = io.write_geojson(collection(b, a), tmp_path / "c.geojson")
+    data = json.loads(out.read_text())
+    assert [f["id"] for f in data["features"]] == ["au-a", "au-b"]
+    assert list(data["features"][1]["properties"])[:3] == ["id", "name", "country"]
+    assert '"coordinates": [151.209, -33.869]' in out.read_text()
+
+
+def test_failed_write_leaves_file_untouched(tmp_path):
+    target = tmp_path / "data.geojson"
+    target.write_text("old contents\n")
+    with pytest.raises(ValueError):
+        # NaN cannot be written as JSON: the write fails after the temporary file was opened
+        io.write_geojson({"type": "FeatureCollection", "features": [{"bad": float("nan")}]}, target)
+    assert target.read_text() == "old contents\n"
+    assert sorted(os.listdir(tmp_path)) == ["data.geojson"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", "invalid JSON at line 1"),
+    ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
+])
+def test_load_errors_name_the_file(tmp_path, text, expected):
+    path = tmp_path / "x.geojson"
+    path.write_text(text)
+    with pytest.raises(DataFileError, match=expected) as info:
+        mapkit.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(DataFileError, match="no such file"):
+        mapkit.load(tmp_path / "missing.geojson")
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="dataset not written yet")
+def test_shipped_dataset_round_trips_byte_for_byte(tmp_path):
+    out = io.write_geojson(mapkit.load(SHIPPED), tmp_path / "out.geojson")
+    assert out.read_bytes() == SHIPPED.read_bytes()

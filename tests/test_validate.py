@@ -1,0 +1,176 @@
+"""Every rejection rule of the data model, each broken by a fixture that breaks just that rule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+import mapkit
+from mapkit.cli import main
+from tests.conftest import SHIPPED, collection, site
+
+
+def rules(report, severity="error"):
+    return {p.rule for p in report.problems if p.severity == severity}
+
+
+def test_valid_fixture_has_no_errors(write_data):
+    report = mapkit.validate(write_data(collection(site())))
+    assert report.ok, [str(p) for p in report.errors]
+    assert report.sites == 1 and report.sources == 2 and report.events == 2
+
+
+BROKEN = {
+    "swapped coordinates": (dict(geometry={"type": "Point", "coordinates": [48.857, 2.352]}, country="FR",
+                                 id="fr-paris-x", city="Paris"), "point-outside-country"),
+    "latitude out of range": (dict(geometry={"type": "Point", "coordinates": [-33.87, 151.21]}), "latitude"),
+    "longitude out of range": (dict(geometry={"type": "Point", "coordinates": [190.0, -33.87]}), "longitude"),
+    "javascript url": (dict(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "javascript:alert(1)",
+                                      "published": "2022"}], events=[]), "url"),
+    "ftp url": (dict(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "ftp://example.org/x",
+                               "published": "2022"}], events=[]), "url"),
+    "unknown status": (dict(status="gone"), "unknown-status"),
+    "unknown mode": (dict(mode="virtual"), "unknown-mode"),
+    "unknown precision": (dict(location_precision="rooftop"), "unknown-location_precision"),
+    "unknown event type": (dict(events=[{"date": "2022", "type": "raid", "summary": "x", "sources": ["s1"]}]),
+                           "unknown-type"),
+    "unknown country": (dict(country="ZZ", id="zz-nowhere"), "unknown-country"),
+    "lower-case country": (dict(country="au"), "malformed-country"),
+    "malformed id": (dict(id="AU Sydney"), "malformed-id"),
+    "id without country prefix": (dict(id="nz-sydney"), "id-country"),
+    "no source": (dict(sources=[], events=[]), "no-source"),
+    "event cites missing source": (dict(events=[{"date": "2022", "type": "reported", "summary": "x",
+                                                 "sources": ["s7"]}]), "event-source"),
+    "malformed partial date": (dict(opened="2018-5"), "date"),
+    "impossible date": (dict(status_date="2022-02-30"), "date"),
+    "padded unknown month": (dict(opened="2018-00"), "date"),
+    "closed before opened": (dict(status="closed", opened="2019-05", closed="2018"), "closed-before-opened"),
+    "closed without date": (dict(status="closed", closed=None), "closed-undated"),
+    "unknown operator": (dict(operator="mars-psb"), "unknown-operator"),
+    "polygon geometry": (dict(geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}),
+                         "geometry"),
+    "duplicate source url": (dict(sources=[
+        {"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a", "published": "2022"},
+        {"id": "s2", "publisher": "Q", "title": "U", "url": "https://example.org/a", "published": "2022"}]),
+        "duplicate-source-url"),
+    "null geometry with a precision": (dict(geometry=None, location_precision="city"), "precision-null-geometry"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_each_rule_is_enforced(case, write_data):
+    overrides, rule = BROKEN[case]
+    feature = site(**overrides)
+    path = write_data(collection(feature))
+    report = mapkit.validate(path)
+    assert rule in rules(report), [str(p) for p in report.problems]
+    problem = next(p for p in report.errors if p.rule == rule)
+    # every problem names the file, the feature, the field and a fix
+    assert problem.file == str(path)
+    assert problem.feature and problem.field and problem.fix
+    assert str(path) in str(problem) and "fix:" in str(problem)
+
+
+def test_missing_required_field(write_data):
+    feature = site()
+    del feature["properties"]["name"]
+    report = mapkit.validate(write_data(collection(feature)))
+    problem = next(p for p in report.errors if p.rule == "required")
+    assert problem.field == "properties.name" and "add 'name'" in problem.fix
+
+
+def test_duplicate_id(write_data):
+    report = mapkit.validate(write_data(collection(site(), site(name="Other"))))
+    assert "duplicate-id" in rules(report)
+
+
+def test_swapped_coordinates_are_named(write_data):
+    feature = site(geometry={"type": "Point", "coordinates": [48.857, 2.352]}, country="FR",
+                   id="fr-paris-x", city="Paris")
+    report = mapkit.validate(write_data(collection(feature)))
+    message = next(p.message for p in report.errors if p.rule == "point-outside-country")
+    assert "[latitude, longitude]" in message
+
+
+def test_malformed_json_names_line_and_column(write_data, tmp_path):
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [}\n', encoding="utf-8")
+    report = mapkit.validate(path)
+    assert not report.ok
+    assert "line 1" in str(report.errors[0]) and "column" in str(report.errors[0])
+
+
+def test_not_a_feature_collection(tmp_path):
+    path = tmp_path / "x.geojson"
+    path.write_text('{"type": "Feature"}', encoding="utf-8")
+    assert "not-collection" in rules(mapkit.validate(path))
+
+
+def test_all_problems_reported_at_once(write_data):
+    feature = site(status="gone", mode="virtual", opened="2018-13",
+                   sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "javascript:x", "published": "2022"}],
+                   events=[])
+    report = mapkit.validate(write_data(collection(feature)))
+    assert {"unknown-status", "unknown-mode", "date", "url"} <= rules(report)
+
+
+def test_warnings_do_not_fail(write_data):
+    feature = site(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a",
+                             "published": None}],
+                   events=[{"date": "2022", "type": "reported", "summary": "x", "sources": ["s1"]}])
+    report = mapkit.validate(write_data(collection(feature)))
+    assert report.ok
+    assert {"source-undated", "single-source"} <= rules(report, "warning")
+
+
+def test_too_many_decimals_warns(write_data):
+    report = mapkit.validate(write_data(collection(site(geometry={"type": "Point", "coordinates": [151.20931, -33.86882]}))))
+    assert "too-many-decimals" in rules(report, "warning")
+
+
+def test_validation_never_modifies_the_file(write_data):
+    path = write_data(collection(site(status="gone")))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    mapkit.validate(path)
+    main(["validate", str(path)])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_validate_a_frame(write_data):
+    frame = mapkit.load(write_data(collection(site())))
+    assert mapkit.validate(frame).ok
+
+
+def test_cli_exit_codes_and_summary(write_data, capsys):
+    good = write_data(collection(site()))
+    assert main(["validate", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "checked 1 sites in 1 countries" in out
+    bad = write_data(collection(site(status="gone")), name="bad.geojson")
+    assert main(["validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown status" in out and "fix:" in out
+
+
+def test_cli_json_format(write_data, capsys):
+    bad = write_data(collection(site(status="gone")), name="bad.geojson")
+    assert main(["validate", "--format", "json", str(bad)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False
+    assert any(p["rule"] == "unknown-status" and p["feature"] == "au-sydney-test" for p in data["problems"])
+
+
+def test_cli_missing_file_is_one_line(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.geojson")]) == 1
+    captured = capsys.readouterr()
+    assert "no such file" in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="dataset not written yet")
+def test_shipped_dataset_is_valid():
+    report = mapkit.validate(SHIPPED)
+    assert report.ok, "\n".join(map(str, report.errors))
+    assert report.sites >= 80 and len(report.countries) >= 35
