@@ -117,7 +117,7 @@ def test_all_problems_reported_at_once(write_data):
 
 
 def test_warnings_do_not_fail(write_data):
-    feature = site(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a",
+    feature = site(reported_by="P", sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a",
                              "published": None}],
                    events=[{"date": "2022", "type": "reported", "summary": "x", "sources": ["s1"]}])
     report = mapkit.validate(write_data(collection(feature)))
@@ -174,3 +174,10 @@ def test_shipped_dataset_is_valid():
     report = mapkit.validate(SHIPPED)
     assert report.ok, "\n".join(map(str, report.errors))
     assert report.sites >= 80 and len(report.countries) >= 35
+
+
+def test_reported_by_must_name_a_source(write_data):
+    report = mapkit.validate(write_data(collection(site(reported_by="Safeguard Defenders, 110 Overseas"))))
+    assert "reported-by-unsourced" in rules(report)
+    ok = site(reported_by="ABC (Australia), October 2022")
+    assert "reported-by-unsourced" not in rules(mapkit.validate(write_data(collection(ok))))

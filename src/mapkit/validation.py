@@ -440,6 +440,12 @@ def _check_sources_and_events(props, fid, out: _Collector, report: ValidationRep
         if count > 1:
             out.error(fid, "properties.sources", url, f"the same URL is cited as {count} sources",
                       "keep one source entry and point every event at it", "duplicate-source-url")
+    reported_by = props.get("reported_by")
+    if isinstance(reported_by, str) and reported_by.strip() and sources:
+        if not any(_names_publisher(reported_by, s) for s in sources if isinstance(s, Mapping)):
+            out.error(fid, "properties.reported_by", reported_by, "reported_by names no source of this site",
+                      "add the report that first made the site public to sources, or name its publisher "
+                      "as it appears there", "reported-by-unsourced")
     if len(sources) == 1:
         out.warning(fid, "properties.sources", _NO_VALUE, "the site rests on a single source",
                     "add a second, independent source where one exists", "single-source")
@@ -464,6 +470,21 @@ def _check_sources_and_events(props, fid, out: _Collector, report: ValidationRep
                 out.warning(fid, f"properties.events[{i}].date", date, "events are not in date order",
                             "run 'mapkit fmt' to sort them", "events-order")
             previous = day
+
+
+def _publisher_names(source: Mapping) -> list[str]:
+    """The publisher of a source and, for "X (via Y)" or "X / Y", each part of its name."""
+    publisher = str(source.get("publisher") or "")
+    names = [publisher]
+    head = publisher.split(" (", 1)[0]
+    names.append(head)
+    names.extend(part.strip() for part in head.replace(";", "/").split("/"))
+    return [n.casefold() for n in names if len(n.strip()) >= 2]
+
+
+def _names_publisher(reported_by: str, source: Mapping) -> bool:
+    text = reported_by.casefold()
+    return any(name in text for name in _publisher_names(source))
 
 
 def _check_countries(points: list, data: _Outlines, out: _Collector) -> None:
