@@ -117,7 +117,7 @@ def test_all_problems_reported_at_once(write_data):
 
 
 def test_warnings_do_not_fail(write_data):
-    feature = site(reported_by="P", sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a",
+    feature = site(reported_by="Pub", sources=[{"id": "s1", "publisher": "Pub", "title": "T", "url": "https://example.org/a",
                              "published": None}],
                    events=[{"date": "2022", "type": "reported", "summary": "x", "sources": ["s1"]}])
     report = mapkit.validate(write_data(collection(feature)))
