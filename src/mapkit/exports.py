@@ -243,7 +243,14 @@ def export(
     cannot be written, FilterError for a bad filter value, DataFileError for unreadable input.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a directory; give a file name, e.g. {path / 'sites.gpkg'}")
     fmt = format_for(path, format)
+    if fmt.name == "shp" and not path.name.lower().endswith(".shp"):
+        raise ExportError(
+            f"{path}: a Shapefile is several files named after the .shp; end the name in .shp, "
+            "or use format shp.zip for a single file"
+        )
     unknown = sorted(set(filters) - set(FILTER_KEYS))
     if unknown:
         raise ExportError(
@@ -268,7 +275,7 @@ def export(
         with _staging(path) as stage:
             files = writer(job, stage)
             _verify(job, stage, files)
-            _commit(stage, path.parent, files)
+            _commit(stage, path.parent, files, path.name)
     return path
 
 
@@ -396,6 +403,14 @@ class _Job:
             export_info=info,
             filtered=bool(chosen),
         )
+
+    @property
+    def main(self) -> str:
+        """The main file's name while staged: the format's own extension, whatever the target is
+        called (GDAL picks options by extension, and warns about a GeoPackage named otherwise)."""
+        if self.format.name == "shp":
+            return self.path.name
+        return "export" + self.format.extensions[0]
 
     def tick(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -538,20 +553,26 @@ def _gdal_config(options: Mapping[str, str]):
         set_gdal_config_options(old)
 
 
+#: GDAL warnings that mean data was changed on the way (a value cut, a feature or field dropped).
+_LOSSY_WARNING = re.compile(r"truncat|not (?:successfully )?written|could not|cannot|lost|failed|invalid", re.I)
+
+
 def _write_layer(frame, target: Path, *, driver: str, layer: str, append: bool = False, **options):
-    """pyogrio.write_dataframe, with GDAL warnings turned into errors (a warning means data was
-    changed on the way, e.g. a value cut)."""
+    """pyogrio.write_dataframe; a GDAL warning that means data was changed on the way becomes an
+    ExportError, any other is passed on."""
     import pyogrio
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            pyogrio.write_dataframe(frame, target, driver=driver, layer=layer, append=append, **options)
-        except RuntimeWarning as exc:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pyogrio.write_dataframe(frame, target, driver=driver, layer=layer, append=append, **options)
+    for warning in caught:
+        message = " ".join(str(warning.message).split())
+        if issubclass(warning.category, RuntimeWarning) and _LOSSY_WARNING.search(message):
             raise ExportError(
-                f"{target.name}: GDAL ({driver}) warned while writing layer {layer!r}: {exc}; "
-                "nothing was written, since the file would not hold the data as given"
-            ) from None
+                f"GDAL ({driver}) warned while writing layer {layer!r}: {message}; nothing was "
+                "written, since the file would not hold the data as given"
+            )
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _metadata_strings(job: _Job) -> dict[str, str]:
@@ -587,21 +608,21 @@ def _write_geojson(job: _Job, stage: Path) -> list[str]:
         collection = {**head, EXPORT_MEMBER: job.export_info, "features": collection["features"]}
     text = dumps(collection)
     job.tick(len(job.features))
-    (stage / job.path.name).write_text(text, encoding="utf-8", newline="\n")
-    return [job.path.name]
+    (stage / job.main).write_text(text, encoding="utf-8", newline="\n")
+    return [job.main]
 
 
 def _write_geojsonseq(job: _Job, stage: Path, *, rs: bool) -> list[str]:
     prefix = "\x1e" if rs else ""
-    with open(stage / job.path.name, "w", encoding="utf-8", newline="\n") as fh:
+    with open(stage / job.main, "w", encoding="utf-8", newline="\n") as fh:
         for feature in job.features:
             fh.write(prefix + json.dumps(feature, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
             job.tick()
-    return [_write_sidecar(job, stage), job.path.name]
+    return [_write_sidecar(job, stage), job.main]
 
 
 def _write_gpkg(job: _Job, stage: Path) -> list[str]:
-    target = stage / job.path.name
+    target = stage / job.main
     sites = _geo_frame(job, job.flat_columns())
     stamp = job.updated_date.strftime("%Y-%m-%dT00:00:00.000Z")
     with _gdal_config({"OGR_CURRENT_DATE": stamp}):
@@ -619,20 +640,20 @@ def _write_gpkg(job: _Job, stage: Path) -> list[str]:
         ])
         _write_layer(meta, target, driver="GPKG", layer=METADATA_LAYER, append=True)
     job.tick()
-    return [job.path.name]
+    return [job.main]
 
 
 def _write_fgb(job: _Job, stage: Path) -> list[str]:
     frame = _geo_frame(job, job.flat_columns())
     located = all(f.get("geometry") for f in job.features)
     _write_layer(
-        frame, stage / job.path.name, driver="FlatGeobuf", layer=SITES_LAYER,
+        frame, stage / job.main, driver="FlatGeobuf", layer=SITES_LAYER,
         SPATIAL_INDEX="YES" if located and job.features else "NO",
         TITLE=_text(job.metadata.get("title")), DESCRIPTION=_text(job.metadata.get("description")),
         layer_metadata=_metadata_strings(job),
     )
     job.tick()
-    return [job.path.name]
+    return [job.main]
 
 
 def _shapefile_names(columns: list[_Column]) -> dict[str, str]:
@@ -705,13 +726,14 @@ def _write_shp(job: _Job, stage: Path) -> list[str]:
 
 
 def _write_shp_zip(job: _Job, stage: Path) -> list[str]:
-    stem = job.path.name[: -len(".shp.zip")]
+    name = job.path.name
+    stem = name[: -len(".shp.zip")] if name.lower().endswith(".shp.zip") else (Path(name).stem or "sites")
     inner = stage / "contents"
     inner.mkdir()
     files = _write_shapefile_files(job, inner, stem)
-    _write_zip(stage / job.path.name, [(name, (inner / name).read_bytes()) for name in sorted(files)])
+    _write_zip(stage / job.main, [(name, (inner / name).read_bytes()) for name in sorted(files)])
     shutil.rmtree(inner)
-    return [job.path.name]
+    return [job.main]
 
 
 def _write_zip(target: Path, members: list[tuple[str, bytes]]) -> None:
@@ -727,15 +749,15 @@ def _write_zip(target: Path, members: list[tuple[str, bytes]]) -> None:
 
 def _write_csv(job: _Job, stage: Path) -> list[str]:
     frame = _pandas_frame(job.flat_columns(coordinates=True))
-    _write_layer(frame, stage / job.path.name, driver="CSV", layer=SITES_LAYER, LINEFORMAT="LF")
+    _write_layer(frame, stage / job.main, driver="CSV", layer=SITES_LAYER, LINEFORMAT="LF")
     job.tick()
-    return [_write_sidecar(job, stage), job.path.name]
+    return [_write_sidecar(job, stage), job.main]
 
 
 def _write_kml(job: _Job, stage: Path) -> list[str]:
     frame = _geo_frame(job, job.flat_columns())
     _write_layer(
-        frame, stage / job.path.name, driver="LIBKML", layer=SITES_LAYER,
+        frame, stage / job.main, driver="LIBKML", layer=SITES_LAYER,
         NAME=_text(job.metadata.get("title")) or SITES_LAYER,
         DESCRIPTION=_text(job.metadata.get("description")),
     )
@@ -744,16 +766,18 @@ def _write_kml(job: _Job, stage: Path) -> list[str]:
         "<name> is the site name; other properties are ExtendedData/SchemaData fields"
     )
     job.tick()
-    return [_write_sidecar(job, stage), job.path.name]
+    return [_write_sidecar(job, stage), job.main]
 
 
 def _write_xlsx(job: _Job, stage: Path) -> list[str]:
-    raw = stage / ("raw-" + job.path.name)
+    raw = stage / ("raw-" + job.main)
     layers = [
         (SITES_LAYER, job.flat_columns(coordinates=True)),
         (SOURCES_LAYER, job.related_columns("sources")),
         (EVENTS_LAYER, job.related_columns("events")),
         ("metadata", [
+            # a number in the first data row lets GDAL tell the header row from the data
+            _Column("position", "int", list(range(1, len(job.metadata_rows()) + 1))),
             _Column("key", "str", [k for k, _ in job.metadata_rows()]),
             _Column("value", "str", [v for _, v in job.metadata_rows()]),
         ]),
@@ -772,10 +796,10 @@ def _write_xlsx(job: _Job, stage: Path) -> list[str]:
     # GDAL stamps the zip entries with the current time: repack with a fixed one
     with zipfile.ZipFile(raw) as zin:
         members = [(name, zin.read(name)) for name in zin.namelist()]
-    _write_zip(stage / job.path.name, members)
+    _write_zip(stage / job.main, members)
     raw.unlink()
     job.tick()
-    return [job.path.name]
+    return [job.main]
 
 
 def _write_sql(job: _Job, stage: Path) -> list[str]:
@@ -809,13 +833,21 @@ def _write_sql(job: _Job, stage: Path) -> list[str]:
         "-- Needs the postgis extension (CREATE EXTENSION postgis). Replaces the tables "
         f"{SITES_LAYER}, {SOURCES_LAYER}, {EVENTS_LAYER} and {METADATA_LAYER} in schema public.\n"
     )
-    with open(stage / job.path.name, "w", encoding="utf-8", newline="\n") as out:
+    with open(stage / job.main, "w", encoding="utf-8", newline="\n") as out:
         out.write(header)
         for part in parts:
-            out.write(part.read_text(encoding="utf-8"))
+            data = part.read_bytes()
+            # PGDUMP does not report a failed write (e.g. a full disk): a script cut short has no
+            # final COMMIT
+            if not data.endswith(b"COMMIT;\n"):
+                raise ExportError(
+                    f"GDAL's PGDUMP driver stopped writing the {part.name.split('.')[0]} table early "
+                    "(is the disk full?)"
+                )
+            out.write(data.decode("utf-8"))
             part.unlink()
     job.tick()
-    return [job.path.name]
+    return [job.main]
 
 
 def _require_pyarrow(path: Path) -> None:
@@ -833,15 +865,15 @@ def _write_parquet(job: _Job, stage: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     frame = _geo_frame(job, job.flat_columns())
-    raw = stage / ("raw-" + job.path.name)
+    raw = stage / ("raw-" + job.main)
     frame.to_parquet(raw, index=False)
     table = pq.read_table(raw)
     meta = dict(table.schema.metadata or {})
     meta[b"mapkit"] = _json_text({"collection": job.metadata, "export": job.export_info, **job.notes}).encode()
-    pq.write_table(table.replace_schema_metadata(meta), stage / job.path.name)
+    pq.write_table(table.replace_schema_metadata(meta), stage / job.main)
     raw.unlink()
     job.tick()
-    return [job.path.name]
+    return [job.main]
 
 
 _WRITERS: dict[str, Callable[[_Job, Path], list[str]]] = {
@@ -903,17 +935,33 @@ def _staging(path: Path):
         yield stage
     except OSError as exc:
         raise ExportError(_oserror_message(path, exc, "write the export")) from None
+    except ExportError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ExportError(f"{path}: {exc}; any existing file there was left untouched") from None
     except MapkitError:
         raise
     except Exception as exc:  # GDAL and pyarrow errors: say what and where, keep the old file
         message = " ".join(str(exc).split()) or type(exc).__name__
-        if isinstance(exc.__context__, OSError) or "No space left" in message:
-            message += " (is the disk full?)"
+        message = re.sub(re.escape(str(stage)) + r"/?[^\s;:,]*", "the temporary file", message)
+        free = _free_bytes(parent)
+        if free is not None and free < 1024 * 1024:
+            message += f" (only {free} bytes free on that disk: it looks full; free some space or export elsewhere)"
+        elif "No space left" in message:
+            message += " (the disk is full; free some space or export elsewhere)"
         raise ExportError(
             f"{path}: writing {path.name} failed: {message}; any existing file there was left untouched"
         ) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _free_bytes(directory: Path) -> int | None:
+    try:
+        stat = os.statvfs(directory)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
 
 
 def _fsync(target: Path) -> None:
@@ -939,8 +987,9 @@ def _verify(job: _Job, stage: Path, files: list[str]) -> None:
             count = pyogrio.read_info(main, layer=layer, force_feature_count=True)["features"] \
                 if job.format.name != "sql" else _count_sql_rows(main)
     except Exception as exc:
+        message = re.sub(re.escape(str(stage)) + r"/?[^\s;:,]*", "the temporary file", " ".join(str(exc).split()))
         raise ExportError(
-            f"{job.path}: the written file cannot be read back ({' '.join(str(exc).split())}); "
+            f"{job.path}: the written file cannot be read back ({message}); "
             "nothing was replaced; is the disk full?"
         ) from None
     if count != expected:
@@ -963,13 +1012,14 @@ def _copy_rows(block: str) -> int:
     return block.count("\n")
 
 
-def _commit(stage: Path, parent: Path, files: list[str]) -> None:
-    """Rename the staged files into place, the main file last; keep an existing file's mode."""
+def _commit(stage: Path, parent: Path, files: list[str], main_name: str) -> None:
+    """Rename the staged files into place, the main file last (under ``main_name``); keep an
+    existing file's mode."""
     umask = os.umask(0)
     os.umask(umask)
-    for name in files:
+    for i, name in enumerate(files):
         staged = stage / name
-        final = parent / name
+        final = parent / (main_name if i == len(files) - 1 else name)
         try:
             mode = final.stat().st_mode & 0o7777 if final.exists() else 0o666 & ~umask
             os.chmod(staged, mode)

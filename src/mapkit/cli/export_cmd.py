@@ -77,11 +77,11 @@ def run(args) -> int:
     from mapkit.io import load
 
     filters = filters_from_args(args)
-    fmt = format_for(args.output, args.format)
     chosen = normalize_filters(**filters)
     frame = load(args.data)
     count = len(filter_frame(frame, **chosen))
     path = export(frame, args.output, format=args.format, progress=args.progress, **chosen)
+    fmt = format_for(path, args.format)
     if fmt.name == "shp.zip":
         extra = ", metadata inside the zip"
     elif fmt.sidecar:

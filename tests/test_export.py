@@ -1,0 +1,936 @@
+"""mapkit export: every format written to a real file, read back with GDAL, compared with the data.
+
+Nothing here is mocked: files are written by GDAL (through pyogrio) or mapkit, read back by pyogrio
+and geopandas, and opened by Debian's independent GDAL build (ogrinfo) when it is installed. The
+failure tests use real failures: a path through a regular file, a read-only mount, and a full disk
+(a tiny tmpfs, or a file-size limit where mounting is not allowed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import json
+import math
+import os
+import re
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+import mapkit
+from mapkit import exports, io
+from mapkit.cli import main
+from mapkit.errors import ExportError
+from mapkit.filters import filter_frame
+from tests.conftest import SHIPPED, collection, site
+
+LONG_NOTE = (
+    "Reported by several outlets; the host organisation denied any link. "
+    + "Le café « Zürich » à Montréal — 鹿特丹华人协会的联络点。" * 8
+)
+assert len(LONG_NOTE) > 254 and len(LONG_NOTE.encode("utf-8")) > 254
+
+
+def fixture_sites() -> list[dict]:
+    """Sites that exercise every trap: null geometry, unicode, long text, unknown properties,
+    2-3 sources and events, a quote, a closed site."""
+    rotterdam = site(
+        id="nl-rotterdam-fuzhou",
+        name="Fuzhou police contact point, Rotterdam 鹿特丹 (café Zürich)",
+        country="NL",
+        city="Rotterdam",
+        address="Witte de Withstraat, Rotterdam",
+        location_precision="address",
+        status="closed",
+        status_date="2022-11-01",
+        opened="2018-03",
+        closed="2022-11-01",
+        operator="fuzhou-psb",
+        notes=LONG_NOTE,
+        extra_text="Ünïcödé extra 中文",
+        extra_int=42,
+        extra_obj={"reviewed": True, "by": ["ab", "cd"], "score": 0.5},
+        geometry={"type": "Point", "coordinates": [4.47917, 51.92250]},
+        events=[
+            {"date": "2018-03", "type": "opened", "summary": "Opened, says the report.", "sources": ["s1"]},
+            {"date": "2022-10-24", "type": "reported", "summary": "Named by RTL Nieuws.", "sources": ["s2"]},
+            {"date": "2022-11-01", "type": "closure_ordered", "summary": "The Dutch government orders it shut.",
+             "sources": ["s2", "s3"]},
+        ],
+        sources=[
+            {"id": "s1", "publisher": "Safeguard Defenders", "title": "110 Overseas", "url": "https://example.org/110",
+             "published": "2022-09", "accessed": "2026-11-01", "archive_url": "https://web.archive.org/x"},
+            {"id": "s2", "publisher": "RTL Nieuws", "title": "Chinese 'politiebureaus' in Nederland",
+             "url": "https://example.org/rtl", "published": "2022-10-24", "accessed": "2026-11-01",
+             "archive_url": None},
+            {"id": "s3", "publisher": "NOS", "title": "Kabinet: politieposten moeten dicht", "url":
+             "https://example.org/nos?a=1&b=2", "published": "2022-11-01", "accessed": "2026-11-01",
+             "archive_url": None, "language": "nl"},
+        ],
+    )
+    unlocated = site(
+        id="ca-unknown-cloud",
+        name="Online contact point (no known place)",
+        country="CA",
+        city=None,
+        location_precision="none",
+        mode="cloud",
+        status="under_investigation",
+        status_date="2023-03",
+        opened=None,
+        operator=None,
+        extra_int=7,
+        geometry=None,
+    )
+    haian = site(
+        id="it-rome-haian",
+        name="Hai'an contact point, Rome",
+        country="IT",
+        city="Roma",
+        status="active",
+        status_date="2023-01",
+        opened="2016",
+        operator="haian-psb",
+        host_organization="Associazione «Hai'an»",
+        extra_text="second",
+        geometry={"type": "Point", "coordinates": [12.496, 41.903]},
+    )
+    southern = site(
+        id="ar-buenos-aires-x",
+        name="Contact point, Buenos Aires",
+        country="AR",
+        city="Buenos Aires",
+        status="reported",
+        opened="2021-06",
+        geometry={"type": "Point", "coordinates": [-58.382, -34.604]},
+    )
+    return [site(), rotterdam, unlocated, haian, southern]
+
+
+@pytest.fixture(scope="module")
+def fixture_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "contact_points.geojson"
+    data = collection(*fixture_sites(), custom_member={"kept": True})
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+DATASETS = ["fixture", "shipped"]
+
+
+@pytest.fixture(params=DATASETS)
+def dataset(request, fixture_path) -> Path:
+    if request.param == "shipped":
+        if not SHIPPED.exists():
+            pytest.skip(f"{SHIPPED} is not there yet")
+        return SHIPPED
+    return fixture_path
+
+
+ALL_FORMATS = [f.name for f in exports.list_formats()]
+
+
+def target_for(directory: Path, fmt: str, stem: str = "sites") -> Path:
+    return directory / (stem + exports.FORMATS[fmt].extensions[0])
+
+
+def need_pyarrow(fmt: str) -> None:
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow", reason="GeoParquet needs the 'parquet' extra (pyarrow)")
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def as_json(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+@contextlib.contextmanager
+def xlsx_as_text():
+    """Read XLSX sheets with the first row as header and every cell as text (GDAL's XLSX driver
+    takes these as config options; pyogrio's open options do not reach it)."""
+    options = {"OGR_XLSX_HEADERS": "FORCE", "OGR_XLSX_FIELD_TYPES": "STRING"}
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+
+
+def restore_long_values(rows: list[dict], path: Path, prop_to_field: dict) -> None:
+    """Put the full values from the Shapefile's long-values sidecar back (what a user would do)."""
+    long_path = path.with_name(path.name + ".long_values.csv")
+    with open(long_path, encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            for row in rows:
+                if row["id"] == rec["id"]:
+                    row[rec["shp_field"]] = rec["value"]
+
+
+def read_back(fmt: str, path: Path) -> dict[str, dict]:
+    """What a GIS user gets from the file, per site id: status, country, lon/lat, source URLs,
+    event dates, and the raw row."""
+    import geopandas as gpd
+
+    rename = {}
+    if fmt == "parquet":
+        frame = gpd.read_parquet(path)
+    elif fmt == "xlsx":
+        with xlsx_as_text():
+            frame = pyogrio.read_dataframe(path, layer="sites")
+    elif fmt == "csv":
+        frame = pyogrio.read_dataframe(path)
+    elif fmt in ("shp", "shp.zip"):
+        source = path
+        if fmt == "shp.zip":
+            unpacked = path.parent / (path.name + ".unzipped")
+            with zipfile.ZipFile(path) as zf:
+                zf.extractall(unpacked)
+            source = unpacked / (path.name[: -len(".zip")])
+        frame = pyogrio.read_dataframe(path)  # GDAL reads the .shp.zip itself
+        meta = json.loads(source.with_name(source.name + ".meta.json").read_text(encoding="utf-8"))
+        rename = {v: k for k, v in meta["field_names"].items()}
+    else:
+        frame = pyogrio.read_dataframe(path, layer=None if fmt.startswith("geojson") else "sites")
+    rows = []
+    for record, geom in zip(frame.drop(columns=[frame.geometry.name] if hasattr(frame, "geometry") and
+                                       frame.geometry.name in frame else []).to_dict("records"),
+                            frame.geometry if "geometry" in frame else [None] * len(frame)):
+        record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        record["_geom"] = geom
+        rows.append(record)
+    if fmt == "kml":  # <name> is read back as the field "Name"
+        rename = {"Name": "name"}
+    if fmt in ("shp", "shp.zip"):
+        restore_long_values(rows, source, rename)
+    if rename:
+        rows = [{rename.get(k, k): v for k, v in r.items()} for r in rows]
+    out = {}
+    for row in rows:
+        if fmt in ("csv", "xlsx"):
+            lon = float(row["longitude"]) if row.get("longitude") not in (None, "") else None
+            lat = float(row["latitude"]) if row.get("latitude") not in (None, "") else None
+        elif row["_geom"] is not None and not row["_geom"].is_empty:
+            lon, lat = row["_geom"].x, row["_geom"].y
+        else:
+            lon = lat = None
+        sources = as_json(row.get("sources")) or []
+        events = as_json(row.get("events")) or []
+        out[row["id"]] = {
+            "status": row.get("status"),
+            "country": row.get("country"),
+            "lon": lon,
+            "lat": lat,
+            "urls": [s.get("url") for s in sources],
+            "event_dates": [e.get("date") for e in events],
+            "row": row,
+        }
+    return out
+
+
+def expected(frame) -> dict[str, dict]:
+    out = {}
+    for _, row in frame.iterrows():
+        geom = row.geometry
+        out[row["id"]] = {
+            "status": row["status"],
+            "country": row["country"],
+            "lon": None if geom is None else round(geom.x, 6),
+            "lat": None if geom is None else round(geom.y, 6),
+            "urls": [s.get("url") for s in row["sources"]],
+            "event_dates": [e.get("date") for e in row["events"]],
+        }
+    return out
+
+
+def assert_same_sites(got: dict, want: dict) -> None:
+    assert sorted(got) == sorted(want)
+    for site_id, w in want.items():
+        g = got[site_id]
+        assert g["status"] == w["status"], site_id
+        assert g["country"] == w["country"], site_id
+        if w["lon"] is None:
+            assert g["lon"] is None and g["lat"] is None, site_id
+        else:
+            assert g["lon"] == pytest.approx(w["lon"], abs=5e-7), site_id
+            assert g["lat"] == pytest.approx(w["lat"], abs=5e-7), site_id
+        assert g["urls"] == w["urls"], site_id
+        assert g["event_dates"] == w["event_dates"], site_id
+
+
+# --------------------------------------------------------------------------- every format
+
+
+@pytest.mark.parametrize("fmt", [f for f in ALL_FORMATS if f != "sql"])
+def test_round_trip(fmt, dataset, tmp_path, recwarn):
+    need_pyarrow(fmt)
+    frame = io.load(dataset)
+    path = exports.export(frame, target_for(tmp_path, fmt))
+    assert path.exists()
+    assert_same_sites(read_back(fmt, path), expected(frame))
+    gdal_warnings = [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert not gdal_warnings, [str(w.message) for w in gdal_warnings]
+
+
+def test_sql_script_has_every_site_and_jsonb(dataset, tmp_path):
+    frame = io.load(dataset)
+    path = exports.export(frame, tmp_path / "sites.sql")
+    text = path.read_text(encoding="utf-8")
+    assert text.count('INSERT INTO "public"."sites" ') == len(frame)
+    assert re.search(r'ADD COLUMN "sources" jsonb', text)
+    assert re.search(r'ADD COLUMN "events" jsonb', text)
+    assert "AddGeometryColumn('public','sites','geom',4326,'POINT',2)" in text
+    assert "{'" not in text  # no Python repr anywhere
+    for table in ("sources", "events", "mapkit_metadata"):
+        assert f'CREATE TABLE "public"."{table}"' in text
+
+
+@pytest.mark.parametrize("fmt", [f for f in ALL_FORMATS if not f.startswith("geojson") and f != "sql"])
+def test_flat_formats_keep_every_property_as_json_text(fmt, fixture_path, tmp_path):
+    need_pyarrow(fmt)
+    frame = io.load(fixture_path)
+    path = exports.export(frame, target_for(tmp_path, fmt))
+    got = read_back(fmt, path)
+    for feature in json.loads(fixture_path.read_text(encoding="utf-8"))["features"]:
+        props = feature["properties"]
+        row = got[props["id"]]["row"]
+        # nested fields: whole, as JSON text (never a Python repr), with every key of every item
+        assert as_json(row["sources"]) == props["sources"]
+        assert as_json(row["events"]) == props["events"]
+        assert "{'" not in str(row["sources"])
+        # convenience columns
+        assert int(row["source_count"]) == len(props["sources"])
+        assert row["first_source_url"] == props["sources"][0]["url"]
+        assert props["sources"][0]["publisher"] in row["sources_text"]
+        assert int(row["event_count"]) == len(props["events"])
+        # long text, unicode and unknown properties survive
+        assert (row["notes"] or None) == props["notes"]
+        assert row["name"] == props["name"]
+        if "extra_text" in props:
+            assert row["extra_text"] == props["extra_text"]
+        if "extra_int" in props:
+            assert int(row["extra_int"]) == props["extra_int"]
+        if "extra_obj" in props:
+            assert as_json(row["extra_obj"]) == props["extra_obj"]
+
+
+def test_geojson_is_the_data_exactly(dataset, tmp_path):
+    """An unfiltered GeoJSON export is the canonical data: every property, member and point."""
+    out = exports.export(io.load(dataset), tmp_path / "sites.geojson")
+    written = json.loads(out.read_text(encoding="utf-8"))
+    original = io.canonical_collection(json.loads(Path(dataset).read_text(encoding="utf-8")))
+    assert written == original
+    assert isinstance(written["features"][0]["properties"]["sources"], list)  # real JSON
+
+
+def rfc7946_problems(text: str) -> list[str]:
+    """A small RFC 7946 checker for point collections (right-hand rule is moot for points)."""
+    problems = []
+    if text.startswith("\ufeff"):
+        problems.append("starts with a byte order mark")
+    data = json.loads(text)
+    if data.get("type") != "FeatureCollection":
+        problems.append("not a FeatureCollection")
+    if "crs" in data:
+        problems.append("has a crs member")
+    for member in ("geometry", "properties", "coordinates"):
+        if member in data:
+            problems.append(f"collection redefines the core member {member!r}")
+    if "bbox" in data and len(data["bbox"]) not in (4, 6):
+        problems.append("bad bbox")
+    for i, feature in enumerate(data.get("features", [])):
+        where = f"feature {i} ({feature.get('id')})"
+        if feature.get("type") != "Feature":
+            problems.append(f"{where}: type is not Feature")
+        if "crs" in feature:
+            problems.append(f"{where}: has a crs member")
+        if "id" in feature and not isinstance(feature["id"], (str, int, float)):
+            problems.append(f"{where}: id is not a string or number")
+        if "properties" not in feature:
+            problems.append(f"{where}: no properties member")
+        geometry = feature.get("geometry", "missing")
+        if geometry == "missing":
+            problems.append(f"{where}: no geometry member")
+            continue
+        if geometry is None:
+            continue
+        if geometry.get("type") != "Point":
+            problems.append(f"{where}: geometry is not a Point")
+            continue
+        coords = geometry.get("coordinates")
+        if not isinstance(coords, list) or not 2 <= len(coords) <= 3 or not all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in coords
+        ):
+            problems.append(f"{where}: coordinates are not 2 or 3 finite numbers")
+            continue
+        if not -180 <= coords[0] <= 180 or not -90 <= coords[1] <= 90:
+            problems.append(f"{where}: [lon, lat] out of range (swapped?): {coords}")
+    for number in re.findall(r'"coordinates":\s*\[([^\]]*)\]', text):
+        for part in number.split(","):
+            part = part.strip()
+            if "." in part and len(part.split(".")[1].rstrip("0")) > 6:
+                problems.append(f"more than 6 decimals: {part}")
+            if "e" in part.lower():
+                problems.append(f"exponent notation: {part}")
+    return problems
+
+
+def test_rfc7946_checker_catches_problems():
+    bad = {
+        "type": "FeatureCollection", "crs": {"type": "name"},
+        "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-33.8691234567, 151.2]},
+                      "properties": {}}],
+    }
+    problems = rfc7946_problems(json.dumps(bad))
+    assert any("crs" in p for p in problems)
+    assert any("out of range" in p for p in problems)
+    assert any("6 decimals" in p for p in problems)
+
+
+def test_geojson_is_rfc7946(dataset, tmp_path):
+    frame = io.load(dataset)
+    # a frame in another CRS and with too many decimals still gives RFC 7946 output
+    moved = frame.copy()
+    moved.geometry = moved.geometry.translate(1e-7, 0)
+    moved = moved.to_crs("EPSG:3857")
+    for name, data in (("plain", frame), ("reprojected", moved)):
+        out = exports.export(data, tmp_path / f"{name}.geojson")
+        raw = out.read_bytes()
+        text = raw.decode("utf-8")  # UTF-8, or this raises
+        assert rfc7946_problems(text) == [], name
+        collection_ = json.loads(text)
+        assert "crs" not in collection_
+        for feature in collection_["features"]:
+            assert feature["id"] == feature["properties"]["id"]
+        if frame.attrs["collection"].get("title"):
+            assert collection_["title"] == frame.attrs["collection"]["title"]
+
+
+def test_geojson_sequences(fixture_path, tmp_path):
+    frame = io.load(fixture_path)
+    whole = json.loads(exports.export(frame, tmp_path / "a.geojson").read_text(encoding="utf-8"))
+    lines = exports.export(frame, tmp_path / "a.geojsonl").read_bytes()
+    records = exports.export(frame, tmp_path / "a.geojsons").read_bytes()
+    assert b"\x1e" not in lines
+    assert [json.loads(line) for line in lines.decode().splitlines()] == whole["features"]
+    assert records.startswith(b"\x1e")
+    parts = records.decode().split("\x1e")[1:]
+    assert all(p.endswith("\n") for p in parts)
+    assert [json.loads(p) for p in parts] == whole["features"]
+    # GDAL agrees about what each one is
+    for name in ("a.geojsonl", "a.geojsons"):
+        assert pyogrio.read_info(tmp_path / name)["driver"] == "GeoJSONSeq"
+        assert pyogrio.read_info(tmp_path / name)["features"] == len(frame)
+    meta = json.loads((tmp_path / "a.geojsonl.meta.json").read_text(encoding="utf-8"))
+    assert meta["collection"]["citation"] == "Test"
+
+
+# --------------------------------------------------------------------------- metadata everywhere
+
+
+def collection_meta(path: Path) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if k not in ("type", "features")}
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_collection_metadata_goes_along(fmt, fixture_path, tmp_path):
+    need_pyarrow(fmt)
+    want = collection_meta(fixture_path)
+    path = exports.export(fixture_path, target_for(tmp_path, fmt))
+    spec = exports.FORMATS[fmt]
+    if fmt == "geojson":
+        got = collection_meta(path)
+    elif fmt == "shp.zip":
+        with zipfile.ZipFile(path) as zf:
+            got = json.loads(zf.read("sites.shp.meta.json"))["collection"]
+    elif spec.sidecar:
+        got = json.loads(path.with_name(path.name + ".meta.json").read_text(encoding="utf-8"))["collection"]
+    elif fmt == "gpkg":
+        rows = pyogrio.read_dataframe(path, layer="mapkit_metadata")
+        table = dict(zip(rows["key"], rows["value"]))
+        got = {k: (v if isinstance(want.get(k), str) else json.loads(v)) for k, v in table.items()
+               if not k.startswith("export.")}
+        assert pyogrio.read_info(path, layer="sites")["dataset_metadata"]["license"] == want["license"]
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            identifier, description, last_change = db.execute(
+                "select identifier, description, last_change from gpkg_contents where table_name='sites'"
+            ).fetchone()
+        assert (identifier, description) == (want["title"], want["description"])
+        assert last_change.startswith(want["updated"])  # not the time of the export
+    elif fmt == "fgb":
+        # GDAL metadata keys ignore case: title/description are the header's TITLE/DESCRIPTION
+        layer_meta = {k.lower(): v for k, v in pyogrio.read_info(path)["layer_metadata"].items()}
+        got = {k: (v if isinstance(want.get(k), str) else json.loads(v)) for k, v in layer_meta.items()
+               if k in want}
+    elif fmt == "xlsx":
+        rows = pyogrio.read_dataframe(path, layer="metadata")  # the header row is recognised
+        table = dict(zip(rows["key"], rows["value"]))
+        got = {k: (v if isinstance(want.get(k), str) else json.loads(v)) for k, v in table.items()
+               if not k.startswith("export.")}
+    elif fmt == "sql":
+        text = path.read_text(encoding="utf-8")
+        for key in ("title", "license", "citation", "version", "updated"):
+            assert f"'{key}', '{want[key]}'" in text
+        assert want["citation"] in re.search(r"COMMENT ON TABLE .*", text).group(0)
+        return
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        got = json.loads(pq.read_schema(path).metadata[b"mapkit"])["collection"]
+        assert b"geo" in pq.read_schema(path).metadata  # GeoParquet metadata too
+    assert got == want
+
+
+def test_filtered_export_says_which_filter(fixture_path, tmp_path):
+    out = exports.export(fixture_path, tmp_path / "f.geojson", status=["closed"])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data[exports.EXPORT_MEMBER]["filter"] == {"status": ["closed"]}
+    assert data[exports.EXPORT_MEMBER]["sites"] == 1
+    # re-exporting that file unfiltered does not carry the old description along
+    again = json.loads(exports.export(out, tmp_path / "g.geojson").read_text(encoding="utf-8"))
+    assert exports.EXPORT_MEMBER not in again
+    meta = json.loads(exports.export(fixture_path, tmp_path / "f.csv", country="NL").with_name(
+        "f.csv.meta.json").read_text(encoding="utf-8"))
+    assert meta["export"]["filter"] == {"country": ["NL"]}
+    assert meta["export"]["filter_text"] == "country=NL"
+
+
+# --------------------------------------------------------------------------- format details
+
+
+def test_gpkg_related_tables(fixture_path, tmp_path):
+    frame = io.load(fixture_path)
+    path = exports.export(frame, tmp_path / "s.gpkg")
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    assert layers == ["sites", "sources", "events", "mapkit_metadata"]
+    sources = pyogrio.read_dataframe(path, layer="sources")
+    events = pyogrio.read_dataframe(path, layer="events")
+    for _, row in frame.iterrows():
+        mine = sources[sources["site_id"] == row["id"]].sort_values("position")
+        assert list(mine["url"]) == [s["url"] for s in row["sources"]]
+        assert list(mine["id"]) == [s["id"] for s in row["sources"]]
+        ev = events[events["site_id"] == row["id"]].sort_values("position")
+        assert list(ev["date"]) == [e["date"] for e in row["events"]]
+        assert [json.loads(s) for s in ev["sources"]] == [e["sources"] for e in row["events"]]
+    # an unknown key of one source gets its own column
+    assert "nl" in set(sources["language"].dropna())
+    # every site joins: no orphan rows
+    assert set(sources["site_id"]) <= set(frame["id"])
+
+
+def test_shapefile_names_encoding_and_long_values(fixture_path, tmp_path):
+    frame = io.load(fixture_path)
+    path = exports.export(frame, tmp_path / "s.shp")
+    assert (tmp_path / "s.cpg").read_text() == "UTF-8"
+    fields = pyogrio.read_info(path)["fields"]
+    assert all(len(name) <= 10 for name in fields)
+    meta = json.loads((tmp_path / "s.shp.meta.json").read_text(encoding="utf-8"))
+    names = meta["field_names"]
+    assert names["location_precision"] == "loc_prec"
+    assert names["host_organization"] == "host_org"
+    assert names["first_source_url"] == "src_url1"
+    assert set(fields) == set(names.values())
+    # the long note is cut in the .dbf (at a character boundary), flagged, and whole in the sidecar
+    table = pyogrio.read_dataframe(path).set_index("id")
+    note = table.loc["nl-rotterdam-fuzhou", "notes"]
+    assert LONG_NOTE.startswith(note) and len(note.encode("utf-8")) <= 254
+    assert "notes" in table.loc["nl-rotterdam-fuzhou", "truncated"].split(",")
+    with open(tmp_path / "s.shp.long_values.csv", encoding="utf-8", newline="") as fh:
+        long_values = {(r["id"], r["property"]): r["value"] for r in csv.DictReader(fh)}
+    assert long_values[("nl-rotterdam-fuzhou", "notes")] == LONG_NOTE
+    # every cut value is in the sidecar: nothing is cut silently
+    for site_id, row in table.iterrows():
+        for field_name in filter(None, (row["truncated"] or "").split(",")):
+            prop = {v: k for k, v in names.items()}[field_name]
+            assert long_values[(site_id, prop)].startswith(row[field_name])
+    for site_id in frame["id"]:
+        if not table.loc[site_id, "truncated"]:
+            continue
+    assert meta["long_values"]["count"] == len(long_values)
+
+
+def test_shapefile_zip_holds_everything(fixture_path, tmp_path):
+    path = exports.export(fixture_path, tmp_path / "s.shp.zip")
+    with zipfile.ZipFile(path) as zf:
+        names = sorted(zf.namelist())
+        assert {i.date_time for i in zf.infolist()} == {exports.ZIP_TIME}
+    assert names == sorted(["s.cpg", "s.dbf", "s.prj", "s.shp", "s.shx", "s.shp.meta.json",
+                            "s.shp.long_values.csv"])
+    assert pyogrio.read_info(path)["features"] == 5
+    assert not list(tmp_path.glob("s.shp")) and not list(tmp_path.glob("s.dbf"))
+
+
+def test_kml_keeps_the_site_id(fixture_path, tmp_path):
+    path = exports.export(fixture_path, tmp_path / "s.kml")
+    text = path.read_text(encoding="utf-8")
+    assert '<Placemark id="nl-rotterdam-fuzhou">' in text
+    frame = pyogrio.read_dataframe(path)
+    assert "id2" not in frame.columns  # GDAL's KML driver would have renamed our id
+    assert set(frame["id"]) == set(io.load(fixture_path)["id"])
+    assert "<name>Test sites</name>" in text
+
+
+def test_csv_layout(fixture_path, tmp_path):
+    path = exports.export(fixture_path, tmp_path / "s.csv")
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    header = list(rows[0])
+    assert header[:3] == ["id", "name", "country"]
+    assert header.index("longitude") + 1 == header.index("latitude")
+    assert {"events", "sources", *exports.CONVENIENCE_COLUMNS} <= set(header)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["ca-unknown-cloud"]["longitude"] == "" and by_id["ca-unknown-cloud"]["latitude"] == ""
+    assert float(by_id["nl-rotterdam-fuzhou"]["longitude"]) == 4.47917
+    assert by_id["nl-rotterdam-fuzhou"]["opened"] == "2018-03"  # a partial date stays a string
+    assert json.loads(by_id["nl-rotterdam-fuzhou"]["sources"])[1]["title"] == "Chinese 'politiebureaus' in Nederland"
+
+
+def test_xlsx_sheets(fixture_path, tmp_path):
+    path = exports.export(fixture_path, tmp_path / "s.xlsx")
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["sites", "sources", "events", "metadata"]
+    with zipfile.ZipFile(path) as zf:
+        assert {i.date_time for i in zf.infolist()} == {exports.ZIP_TIME}
+    sources = pyogrio.read_dataframe(path, layer="sources")
+    assert len(sources) == sum(len(f["properties"]["sources"]) for f in fixture_sites())
+
+
+def test_column_clash_keeps_the_property(write_data, tmp_path):
+    path = write_data(collection(site(source_count="mine", longitude="west")))
+    out = exports.export(path, tmp_path / "c.csv")
+    with open(out, encoding="utf-8", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["source_count"] == "2"
+    assert row["source_count_property"] == "mine"
+    assert row["longitude_property"] == "west"
+    meta = json.loads(out.with_name("c.csv.meta.json").read_text(encoding="utf-8"))
+    assert meta["renamed_properties"] == {"longitude": "longitude_property", "source_count": "source_count_property"}
+
+
+def test_mixed_type_property_becomes_json_text(write_data, tmp_path):
+    path = write_data(collection(site(rank=3), site(id="au-other", rank="third"), site(id="au-none")))
+    out = exports.export(path, tmp_path / "m.gpkg")
+    table = pyogrio.read_dataframe(out, layer="sites").set_index("id")
+    assert json.loads(table.loc["au-sydney-test", "rank"]) == 3
+    assert json.loads(table.loc["au-other", "rank"]) == "third"
+    assert table.loc["au-none", "rank"] is None or table.loc["au-none", "rank"] != table.loc["au-none", "rank"]
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_same_data_same_bytes(fmt, fixture_path, tmp_path):
+    need_pyarrow(fmt)
+    frame = io.load(fixture_path)
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    second.mkdir()
+    a = exports.export(frame, target_for(first, fmt))
+    b = exports.export(frame, target_for(second, fmt))
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert a.name == b.name
+
+
+def test_dbf_date_is_the_data_date(fixture_path, tmp_path):
+    exports.export(fixture_path, tmp_path / "d.shp")
+    header = (tmp_path / "d.dbf").read_bytes()[:4]
+    assert (1900 + header[1], header[2], header[3]) == (2026, 11, 23)  # "updated" of the fixture
+
+
+# --------------------------------------------------------------------------- filters
+
+
+FILTERS = [
+    {"status": ["closed", "active"]},
+    {"country": ["NL", "AU"]},
+    {"mode": ["cloud"]},
+    {"opened_from": 2018},
+    {"text": "rotterdam"},
+    {"operator": [""]},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f))
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
+def test_filtered_export_is_the_python_filter(fmt, filters, dataset, tmp_path):
+    frame = io.load(dataset)
+    want = sorted(filter_frame(frame, **filters)["id"])
+    path = exports.export(frame, target_for(tmp_path, fmt), **filters)
+    got = sorted(read_back(fmt, path)) if want else []
+    if not want:
+        assert pyogrio.read_info(path, layer=None if fmt != "gpkg" else "sites")["features"] == 0
+    assert got == want
+
+
+def test_cli_filters_match_the_library(fixture_path, tmp_path, capsys):
+    out = tmp_path / "cli.geojson"
+    rc = main(["export", str(fixture_path), "-o", str(out), "--status", "closed", "--status", "active",
+               "--country", "nl", "--country", "IT"])
+    assert rc == 0
+    ids = sorted(f["id"] for f in json.loads(out.read_text(encoding="utf-8"))["features"])
+    frame = io.load(fixture_path)
+    assert ids == sorted(filter_frame(frame, status=["closed", "active"], country=["NL", "IT"])["id"])
+    err = capsys.readouterr().err
+    assert "wrote 2 sites" in err and "cli.geojson" in err
+
+
+def test_mapkit_export_is_the_library_function(fixture_path, tmp_path):
+    assert mapkit.export is exports.export
+    assert mapkit.export(fixture_path, tmp_path / "x.fgb", format="fgb") == tmp_path / "x.fgb"
+
+
+def test_format_option_overrides_extension(fixture_path, tmp_path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = exports.export(fixture_path, tmp_path / "sites.dat", format="GeoPackage")
+        zipped = exports.export(fixture_path, tmp_path / "bundle.zip", format="shp.zip")
+    assert not caught, [str(w.message) for w in caught]  # staged under the format's own extension
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL notes the non-standard extension on reading
+        assert pyogrio.read_info(out, layer="sites")["driver"] == "GPKG"
+    assert pyogrio.read_info(f"/vsizip/{zipped}/bundle.shp")["features"] == 5
+    with pytest.raises(ExportError, match="end the name in .shp"):
+        exports.export(fixture_path, tmp_path / "sites.txt", format="shp")
+
+
+# --------------------------------------------------------------------------- independent GDAL
+
+
+def ogrinfo_or_skip() -> str:
+    exe = shutil.which("ogrinfo")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("ogrinfo (Debian package gdal-bin) is not installed; .ci/run must install it")
+        pytest.skip("ogrinfo (Debian package gdal-bin) is not installed")
+    return exe
+
+
+def ogrinfo_has_driver(exe: str, name: str) -> bool:
+    out = subprocess.run([exe, "--formats"], capture_output=True, text=True, check=True).stdout
+    return re.search(rf"^\s*{re.escape(name)} ", out, flags=re.M) is not None
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_ogrinfo_opens_every_file(fmt, dataset, tmp_path):
+    exe = ogrinfo_or_skip()
+    need_pyarrow(fmt)
+    if fmt == "sql":
+        pytest.skip("a PGDUMP script is not a GDAL data source; tests/test_export_postgis.py loads it")
+    if fmt == "parquet" and not ogrinfo_has_driver(exe, "Parquet"):
+        pytest.skip("this ogrinfo has no Parquet driver (Debian builds GDAL without Arrow)")
+    frame = io.load(dataset)
+    path = exports.export(frame, target_for(tmp_path, fmt))
+    result = subprocess.run([exe, "-ro", "-so", "-al", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "ERROR" not in result.stderr, result.stderr
+    blocks = re.split(r"^Layer name: ", result.stdout, flags=re.M)[1:]
+    counts = {b.splitlines()[0].strip(): int(re.search(r"^Feature Count: (\d+)", b, re.M).group(1)) for b in blocks}
+    main_layer = "sites" if "sites" in counts else next(iter(counts))
+    assert counts[main_layer] == len(frame), result.stdout
+    if fmt == "gpkg":
+        assert counts["sources"] == sum(len(s) for s in frame["sources"])
+        assert counts["events"] == sum(len(e) for e in frame["events"])
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_small_export_prints_nothing(fixture_path, tmp_path, capfd):
+    exports.export(fixture_path, tmp_path / "q.gpkg")
+    assert capfd.readouterr().err == ""
+
+
+def test_progress_bar_when_asked(fixture_path, tmp_path, capfd):
+    exports.export(fixture_path, tmp_path / "q.csv", progress=True)
+    assert "mapkit export q.csv" in capfd.readouterr().err
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def test_bad_format_name_leaves_old_file(fixture_path, tmp_path, capsys):
+    old = tmp_path / "sites.gpkg"
+    old.write_bytes(b"old contents\n")
+    before = snapshot(tmp_path)
+    rc = main(["export", str(fixture_path), "-o", str(old), "--format", "nope"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "unknown export format 'nope'" in err and str(old) in err and "gpkg" in err
+    assert snapshot(tmp_path) == before
+    rc = main(["export", str(fixture_path), "-o", str(tmp_path / "sites.xyz")])
+    assert rc == 1 and "cannot tell the export format" in capsys.readouterr().err
+    with pytest.raises(ExportError):
+        exports.export(fixture_path, old, format="nope")
+    assert snapshot(tmp_path) == before
+
+
+def test_unknown_filter_keyword(fixture_path, tmp_path):
+    with pytest.raises(ExportError, match="unknown filter 'colour'"):
+        exports.export(fixture_path, tmp_path / "x.geojson", colour="red")
+
+
+def test_path_through_a_file_fails_cleanly(fixture_path, tmp_path, capsys):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file\n")
+    rc = main(["export", str(fixture_path), "-o", str(blocker / "sites.gpkg")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "not-a-dir" in err and "not a directory" in err
+    assert blocker.read_text() == "a file\n"
+
+
+def test_directory_as_target(fixture_path, tmp_path, capsys):
+    rc = main(["export", str(fixture_path), "-o", str(tmp_path)])
+    assert rc == 1
+    assert "is a directory" in capsys.readouterr().err
+
+
+def run_root(*cmd) -> bool:
+    return subprocess.run(list(cmd), capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A directory with an old export in it, then made read-only by a read-only bind mount
+    (which stops root too)."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    (directory / "sites.geojson").write_text('{"old": true}\n')
+    (directory / "sites.csv").write_text("old,csv\n")
+    (directory / "sites.csv.meta.json").write_text("{}\n")
+    if not (run_root("mount", "--bind", str(directory), str(directory))):
+        pytest.skip("cannot bind-mount here (needs root and mount rights)")
+    try:
+        if not run_root("mount", "-o", "remount,ro,bind", str(directory)):
+            pytest.skip("cannot remount read-only here")
+        yield directory
+    finally:
+        run_root("umount", "-l", str(directory))
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_read_only_directory_leaves_old_files(fmt, read_only_dir, fixture_path, capsys):
+    before = snapshot(read_only_dir)
+    rc = main(["export", str(fixture_path), "-o", str(read_only_dir / f"sites.{fmt}")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "Read-only file system" in err and "read-only" in err and f"sites.{fmt}" in err
+    assert snapshot(read_only_dir) == before
+
+
+def many_sites(n: int = 400) -> dict:
+    features = []
+    for i in range(n):
+        features.append(site(id=f"au-site-{i:04d}", name=f"Site {i} 中文 café", notes=LONG_NOTE,
+                             geometry={"type": "Point", "coordinates": [150 + i / 1000, -33 - i / 1000]}))
+    return collection(*features)
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int):
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.fixture(params=["tmpfs", "rlimit"])
+def full_disk(request, tmp_path):
+    """(directory, context, reason) where writing more than 64 KiB fails: a 64 KiB tmpfs (a disk
+    that really fills up; needs mount rights, which root has here), or a 64 KiB file-size limit
+    set on this process (the kernel refuses the write with EFBIG)."""
+    directory = tmp_path / "tiny"
+    directory.mkdir()
+    if request.param == "tmpfs":
+        if not run_root("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(directory)):
+            pytest.skip("cannot mount a tmpfs here")
+        try:
+            yield directory, contextlib.nullcontext, "free some space"
+        finally:
+            run_root("umount", "-l", str(directory))
+    else:
+        yield directory, lambda: file_size_limit(64 * 1024), None
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "geojsonl", "gpkg", "shp", "shp.zip", "csv", "xlsx", "sql", "fgb", "kml"])
+def test_full_disk_leaves_old_file(fmt, full_disk, tmp_path, capsys):
+    directory, limited, reason = full_disk
+    data = tmp_path / "many.geojson"
+    data.write_text(json.dumps(many_sites(), ensure_ascii=False), encoding="utf-8")
+    target = target_for(directory, fmt)
+    old = {target.name: b"old export\n"}
+    if exports.FORMATS[fmt].sidecar and fmt != "shp.zip":
+        old[target.name + ".meta.json"] = b'{"old": true}\n'
+    for name, content in old.items():
+        (directory / name).write_bytes(content)
+    with limited():
+        rc = main(["export", str(data), "-o", str(target)])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert str(target) in err and ("left untouched" in err or "nothing was replaced" in err), err
+    if reason:
+        assert reason in err, err
+    assert snapshot(directory) == old  # old files byte-identical, no temporary files left
+    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
+def test_missing_pyarrow_says_how_to_install(fixture_path, tmp_path):
+    """Run in a child Python where pyarrow cannot be imported (as on an install without the extra)."""
+    code = (
+        "import sys; sys.modules['pyarrow'] = None\n"
+        "from mapkit.cli import main\n"
+        f"sys.exit(main(['export', {str(fixture_path)!r}, '-o', {str(tmp_path / 'x.parquet')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "pip install 'mapkit[parquet]'" in result.stderr
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_list_formats(capsys):
+    assert main(["export", "--list-formats"]) == 0
+    out = capsys.readouterr().out
+    for fmt in exports.list_formats():
+        assert fmt.name in out and fmt.extensions[0] in out
+    assert "mapkit[parquet]" in out
+
+
+def test_output_required(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["export"])
+    assert info.value.code == 2
+    assert "-o/--output" in capsys.readouterr().err
+
+
+def test_export_does_not_touch_the_frame(fixture_path, tmp_path):
+    frame = io.load(fixture_path)
+    before = copy.deepcopy(frame.to_dict("records"))
+    for fmt in ("gpkg", "shp", "csv"):
+        exports.export(frame, target_for(tmp_path, fmt))
+    assert frame.to_dict("records") == before
