@@ -934,3 +934,14 @@ def test_export_does_not_touch_the_frame(fixture_path, tmp_path):
     for fmt in ("gpkg", "shp", "csv"):
         exports.export(frame, target_for(tmp_path, fmt))
     assert frame.to_dict("records") == before
+
+
+def test_xlsx_refuses_a_cell_it_cannot_hold(write_data, tmp_path, capsys):
+    path = write_data(collection(site(notes="x" * (exports.XLSX_MAX_CHARS + 1))))
+    old = tmp_path / "big.xlsx"
+    old.write_bytes(b"old\n")
+    rc = main(["export", str(path), "-o", str(old)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "32767" in err and "'notes'" in err and ".gpkg" in err
+    assert old.read_bytes() == b"old\n"
