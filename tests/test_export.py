@@ -945,3 +945,10 @@ def test_xlsx_refuses_a_cell_it_cannot_hold(write_data, tmp_path, capsys):
     assert rc == 1
     assert "32767" in err and "'notes'" in err and ".gpkg" in err
     assert old.read_bytes() == b"old\n"
+
+
+def test_huge_integer_is_kept_as_json_text(write_data, tmp_path):
+    path = write_data(collection(site(big=2**70, small=5)))
+    table = pyogrio.read_dataframe(exports.export(path, tmp_path / "h.gpkg"), layer="sites")
+    assert json.loads(table.loc[0, "big"]) == 2**70
+    assert table.loc[0, "small"] == 5

@@ -295,7 +295,7 @@ def _kind(values: Iterable) -> str:
         if isinstance(value, bool):
             kinds.add("bool")
         elif isinstance(value, int):
-            kinds.add("int")
+            kinds.add("int" if -(2**63) <= value < 2**63 else "json")  # beyond int64: JSON text
         elif isinstance(value, float):
             kinds.add("float" if math.isfinite(value) else "json")
         elif isinstance(value, str):
