@@ -96,7 +96,7 @@ _CITATION_NUMBER = re.compile(r"\[(\d+)\]")
 _BRACKET_PREFIX = re.compile(r"^\[([^\]]*)\]\s*(.*)$", re.S)
 
 #: Cell values that mean "no city given".
-_NO_CITY = re.compile(r"^\(?\s*(not stated|not identified|unknown|none|n/?a)\s*\)?$", re.I)
+_NO_CITY = re.compile(r"^\(\s*(not stated|not identified|unknown|none|n/?a)\b[^()]*\)$|^(not stated|not identified|unknown|none|n/?a)$", re.I)
 
 _PRECISION_WORDS = {"year": 1, "month": 2, "day": 3}
 
@@ -106,11 +106,12 @@ _EVENT_RULES: tuple[tuple[re.Pattern, str], ...] = tuple(
     for pattern, kind in (
         (r"\bden(y|ies|ied|ial)\b|\brejects?\b", "denial"),
         (r"\barrest", "arrest"),
-        (r"\bcharged?\b|\bindict", "charge"),
         (r"\bguilty\b|\bconvict|\bsentence", "conviction"),
-        (r"ordered? to (close|shut)|\bordere?d?\b[^.;]*\b(shut|clos)|\borders? (the )?(immediate )?closure", "closure_ordered"),
-        (r"investigat|\bprobe", "investigation"),
-        (r"\bclosed\b|\bshut down\b|\bceased?\b", "closed"),
+        (r"\bcharged?\b|\bindict", "charge"),
+        (r"ordered? to (close|shut)|\border(s|ed)?\b[^.;]*\b(shut|clos)|\borders? (the )?(immediate )?closure", "closure_ordered"),
+        (r"investigat|\bprobe|\bsearch(es|ed)?\b|\braid", "investigation"),
+        (r"\bclosed\b|\bshut down\b|\bceased?\b|\bstopped\b", "closed"),
+        (r"\bconfirm", "confirmed"),
         (r"\bset up\b|\bopened\b|\bestablish|\binaugurat", "opened"),
         (r"\blists?\b|\breports?\b|\bnames?\b|\breveals?\b|\bpublish", "reported"),
     )
@@ -147,17 +148,25 @@ def parse_partial_date_cell(
 
 
 def _split_title(title: str) -> tuple[str, dict]:
-    """Strip a bracketed title or bracketed note; return (title, flags)."""
+    """Strip a bracketed title or a bracketed marker before it; return (title, flags).
+
+    ``[A description]`` (the whole cell in brackets) and ``[no headline in stored copy] A
+    description`` are descriptions; ``[headline from URL slug] Words`` is a headline rebuilt from
+    the URL. Any other leading bracket (``[90] Title``, ``[Update] Title``) is part of the title.
+    """
     match = _BRACKET_PREFIX.match(title)
     if not match:
         return title, {}
     note, rest = match.group(1).strip(), match.group(2).strip()
     if not rest:  # the whole title is a description
         return note, {"title_is_description": True}
-    if "url" in note.lower() or "slug" in note.lower():
+    marker = note.lower()
+    if "slug" in marker or "from url" in marker or "from the url" in marker:
         return rest, {"title_from_url": True}
-    # "[no headline in stored copy] what the page is about"
-    return rest, {"title_is_description": True}
+    if "headline" in marker or "title" in marker or "description" in marker:
+        # "[no headline in stored copy] what the page is about"
+        return rest, {"title_is_description": True}
+    return title, {}
 
 
 def parse_sources(text, *, row_id: str | None = None, accessed: str | None = ACCESSED) -> list[dict]:
@@ -174,7 +183,8 @@ def parse_sources(text, *, row_id: str | None = None, accessed: str | None = ACC
     for position, entry in enumerate(_SOURCE_SPLIT.split(value), start=1):
         entry = entry.strip()
         where = f"{_where(row_id, 'sources')}, entry {position}"
-        parts = [p.strip() for p in entry.split("|")]
+        raw_parts = entry.split("|")
+        parts = [p.strip() for p in raw_parts]
         if len(parts) < 4:
             raise SheetError(
                 f"{where}: {entry[:60]!r} has {len(parts)} field(s); "
@@ -182,7 +192,7 @@ def parse_sources(text, *, row_id: str | None = None, accessed: str | None = ACC
             )
         # a title may itself contain '|': publisher is first, url and date are last
         publisher, url, date = parts[0], parts[-2], parts[-1]
-        title = "|".join(parts[1:-2]).strip()
+        title = "|".join(raw_parts[1:-2]).strip()
         if not publisher:
             raise SheetError(f"{where}: the publisher is empty; name who published the page")
         if not title:
@@ -208,11 +218,14 @@ def parse_sources(text, *, row_id: str | None = None, accessed: str | None = ACC
 
 
 def classify_event(summary: str) -> str:
-    """A first guess at an event's type from keywords in its summary (review it by hand).
+    """A first guess at an event's type from keywords in its summary: review it by hand.
 
-    Denials win over everything ("denies it was a police station"), then arrest, charge,
-    conviction, closure order, investigation, closure, opening and report; anything else is a
-    ``statement``.
+    Rules are tried in order and the first match wins: denial ("denies", "rejects"), arrest,
+    conviction ("guilty", "sentence"), charge ("charged", "indicted"), closure order,
+    investigation ("investigating", "probe", "search", "raid"), closure ("closed", "shut down",
+    "ceased"), confirmation, opening ("set up", "opened", "inaugurated") and report ("lists",
+    "reports", "reveals"). Anything else is a ``statement``. Returns one of
+    ``mapkit.schema.EVENT_TYPES``.
     """
     for pattern, kind in _EVENT_RULES:
         if pattern.search(summary):
@@ -368,10 +381,10 @@ def site_name(*, operator: str | None, city: str | None, country: str, mode: str
         place_text = f" (place not stated), {_country_name(country)}"
     else:
         place_text = f", {place}"
-    kind = "cloud contact point" if mode == "cloud" else "police service station"
+    kind = "police cloud contact point" if mode == "cloud" else "police service station"
     if operator:
         bureau = operator.removesuffix("-psb").replace("-", " ").title()
-        return f"{bureau} police {kind}{place_text}"
+        return f"{bureau} {kind}{place_text}"
     return f"Reported {kind}{place_text}"
 
 
@@ -502,5 +515,7 @@ def row_to_feature(
         value = row[key]
         if isinstance(value, str):
             value = value.strip() or None
+        if value is None:
+            continue  # an empty extra cell adds nothing (and None would not survive a round trip)
         props[key] = value
     return {"type": "Feature", "id": row_id, "geometry": geometry, "properties": props}
