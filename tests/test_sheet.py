@@ -175,6 +175,20 @@ def test_inferred_event_date():
     assert event["type"] == "denial"
 
 
+def test_citations_inside_a_long_entry_count_and_are_removed():
+    (event,) = sheet.parse_events(
+        "2024-07-02: Le Monde reports two officers asked to leave [2][3]. The DGSI says the shop was a post [1]",
+        SOURCES3,
+    )
+    assert event["summary"] == "Le Monde reports two officers asked to leave. The DGSI says the shop was a post"
+    assert event["sources"] == ["s2", "s3", "s1"]
+
+
+def test_inline_citation_beyond_the_sources_is_an_error():
+    with pytest.raises(SheetError, match=r"cites \[9\]"):
+        sheet.parse_events("2024: First part [9]. Second part [1]", SOURCES3, row_id="r")
+
+
 def test_repeated_citation_is_kept_once():
     (event,) = sheet.parse_events("2022: Something reported [2][2][1]", SOURCES3)
     assert event["sources"] == ["s2", "s1"]

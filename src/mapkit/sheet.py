@@ -22,8 +22,9 @@ Two columns pack lists into one cell:
     ``date: summary [n][m]`` entries separated by ``; ``. ``[n]`` is the 1-based position of a
     source in the row's ``sources`` cell and becomes the source id ``sn``. A summary may itself
     contain ``; ``: an entry only ends where ``; `` is followed by a new date and a colon.
-    ``~date`` marks an inferred date (``"date_inferred": true`` on the event); ``n.d.`` an
-    undated entry, which is an error unless ``allow_undated=True``.
+    Citations inside a longer entry (``... [2][5]. Then ... [3]``) count too and are removed
+    from the summary. ``~date`` marks an inferred date (``"date_inferred": true`` on the event);
+    ``n.d.`` an undated entry, which is an error unless ``allow_undated=True``.
 
 The public functions are small and independent, so that ``mapkit import`` and one-off scripts
 can reuse them: :func:`parse_partial_date_cell`, :func:`parse_sources`, :func:`parse_events`,
@@ -93,6 +94,7 @@ _EVENT_SPLIT = re.compile(r";\s+(?=" + _DATE_TOKEN + r":\s)")
 _EVENT_HEAD = re.compile(r"^\s*(" + _DATE_TOKEN + r"):\s*(.*)$", re.S)
 _CITATIONS = re.compile(r"((?:\s*\[\d+\])+)\s*[.;]?\s*$")
 _CITATION_NUMBER = re.compile(r"\[(\d+)\]")
+_INLINE_CITATIONS = re.compile(r"\s*((?:\[\d+\])+)")
 _BRACKET_PREFIX = re.compile(r"^\[([^\]]*)\]\s*(.*)$", re.S)
 
 #: Cell values that mean "no city given".
@@ -267,10 +269,14 @@ def parse_events(
                 f"{where}: {entry[:60]!r} cites no source; end it with the source numbers, e.g. [1][2]"
             )
         summary = rest[: cites.start()].strip().rstrip(";,").strip()
+        # citations may also sit inside a longer entry ("... [2][5]. According to ... [3]")
+        numbers = [int(m) for group in _INLINE_CITATIONS.findall(summary) for m in _CITATION_NUMBER.findall(group)]
+        summary = re.sub(r"\s+([.;,])", r"\1", _INLINE_CITATIONS.sub("", summary)).strip()
+        numbers += [int(m) for m in _CITATION_NUMBER.findall(cites.group(1))]
         if not summary:
             raise SheetError(f"{where}: the summary is empty; say what happened before the [n]")
         cited = []
-        for n in (int(m) for m in _CITATION_NUMBER.findall(cites.group(1))):
+        for n in numbers:
             if not 1 <= n <= len(ids):
                 raise SheetError(
                     f"{where}: cites [{n}] but the row has {len(ids)} source(s); "
