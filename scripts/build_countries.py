@@ -2,8 +2,9 @@
 
 Source: the npm package world-atlas 2.0.2 (ISC licence), TopoJSON made from Natural Earth
 (public domain). Outlines come from its 1:110m file; countries too small to appear at 1:110m
-(Malta, Singapore, Bahrain, ...) are taken from its 1:50m file, so every country a site can be
-in has an outline for the point-in-country check. GDAL's TopoJSON reader (through pyogrio)
+(Malta, Singapore, Bahrain, ...) and islands missing from it (Madeira, the Canaries, ...) are
+taken from its 1:50m file, so every place a site can be has an outline for the point-in-country
+check. GDAL's TopoJSON reader (through pyogrio)
 does the conversion.
 
 Usage: python scripts/build_countries.py [WORLD_ATLAS_DIR] [-o geodata/countries.geojson]
@@ -27,6 +28,7 @@ from mapkit.io import write_text_atomic
 
 WORLD_ATLAS = "world-atlas@2.0.2"
 DECIMALS = 3  # about 100 m: finer than 1:50m generalisation, so nothing is lost
+MIN_ISLAND_AREA = 0.02  # square degrees (~200 km²): Madeira and Lanzarote are in, rocks are not
 #: Natural Earth units with no ISO numeric code in world-atlas, and the code used for them.
 NO_NUMERIC_CODE = {"Kosovo": "XK", "N. Cyprus": "CY", "Somaliland": "SO"}
 
@@ -53,6 +55,24 @@ def read_countries(path: Path) -> gpd.GeoDataFrame:
     return frame[frame["iso_a2"].notna()]
 
 
+def add_missing_islands(coarse: gpd.GeoDataFrame, fine: gpd.GeoDataFrame) -> None:
+    """Add to each 1:110m outline the 1:50m islands it lacks (Madeira, the Canaries, ...).
+
+    Sites on such islands would otherwise fail the point-in-country check.
+    """
+    fine_parts: dict[str, list] = {}
+    for code, geom in zip(fine["iso_a2"], fine.geometry):
+        fine_parts.setdefault(code, []).extend(shapely.get_parts(shapely.make_valid(geom)))
+    for index, code in coarse["iso_a2"].items():
+        outline = shapely.make_valid(coarse.at[index, "geometry"])
+        missing = [part for part in fine_parts.get(code, [])
+                   if part.geom_type == "Polygon" and part.area >= MIN_ISLAND_AREA
+                   and not part.intersects(outline)]
+        if missing:
+            coarse.at[index, "geometry"] = shapely.union_all([outline, *missing])
+            coarse.at[index, "scale"] = "110m+50m islands"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("world_atlas", nargs="?", type=Path, help="an unpacked world-atlas package")
@@ -65,6 +85,7 @@ def main() -> None:
     have = set(coarse["iso_a2"])
     extra = fine[~fine["iso_a2"].isin(have)].copy()
     coarse["scale"] = "110m"
+    add_missing_islands(coarse, fine)
     extra["scale"] = "50m"
     frame = gpd.pd.concat([coarse, extra], ignore_index=True)
     geoms = shapely.make_valid(frame.geometry.to_numpy())
