@@ -1,16 +1,25 @@
 """The .sql export loads into a real PostgreSQL + PostGIS server and holds every site.
 
-Needs a server: `pg_env="$(.ci/start-postgis)" && eval "$pg_env"` starts one on 127.0.0.1 and sets
-MAPKIT_PG_DSN. Without MAPKIT_PG_DSN these tests are skipped, except under CI (env CI set), where
-they fail. They use psql (Debian's postgresql-client), not a Python driver.
+The server: if env MAPKIT_PG_DSN is set (e.g. by ``pg_env="$(.ci/start-postgis)" && eval "$pg_env"``)
+the tests use that database. Otherwise a session fixture starts a throwaway cluster itself: initdb
+into a temporary directory (as the ``postgres`` OS user when the tests run as root, since the server
+refuses to run as root), listening on 127.0.0.1 and a free port only, ``CREATE EXTENSION postgis``,
+and stops and deletes it at the end. It needs Debian's ``postgresql`` (initdb, pg_ctl, psql) and
+``postgresql-<major>-postgis-3`` (pulled in by the metapackage ``postgresql-postgis``); without
+them the tests are skipped, except under CI (env CI set), where they fail. They talk to the server
+with the psql CLI, not a Python driver.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pwd
 import shutil
+import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,29 +32,122 @@ from tests.test_export import fixture_sites  # the same tricky sites as the othe
 pytestmark = pytest.mark.postgis
 
 TABLES = ("sites", "sources", "events", "mapkit_metadata")
+#: Where Debian installs the server binaries (initdb and pg_ctl are not on PATH there).
+DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
 
 
-@pytest.fixture(scope="module")
-def dsn() -> str:
+def skip_or_fail(problem: str):
+    if os.environ.get("CI"):
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
+def server_bindir() -> Path | None:
+    """The newest Debian PostgreSQL server bin directory, else the one holding initdb on PATH."""
+    versions = [p for p in DEBIAN_PG_ROOT.glob("*/bin") if p.parent.name.isdigit()]
+    for bindir in sorted(versions, key=lambda p: int(p.parent.name), reverse=True):
+        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+            return bindir
+    initdb = shutil.which("initdb")
+    if initdb and (Path(initdb).resolve().parent / "pg_ctl").exists():
+        return Path(initdb).resolve().parent
+    return None
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Throwaway:
+    """A PostgreSQL cluster in a temporary directory, run as ``postgres`` when we are root."""
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        self.as_user: dict = {}
+        if os.geteuid() == 0:
+            try:
+                account = pwd.getpwnam("postgres")
+            except KeyError:
+                skip_or_fail("the tests run as root and there is no 'postgres' OS user to run the "
+                             "server as (Debian's postgresql package creates it)")
+            self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        # not under pytest's tmp_path: its parents are private to root, and the server runs as postgres
+        self.root = Path(tempfile.mkdtemp(prefix="mapkit-pg-"))
+        if self.as_user:
+            os.chown(self.root, self.as_user["user"], self.as_user["group"])
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.port = None
+
+    def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(self.bindir / cmd[0]), *cmd[1:]], capture_output=True, text=True, cwd=self.root,
+            env={**os.environ, "LC_ALL": "C", "HOME": str(self.root)}, timeout=120, **self.as_user,
+        )
+        if check and result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}\n{log}")
+        return result
+
+    def start(self) -> str:
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                 "--locale=C", "--no-sync")
+        for attempt in range(3):  # the free port can be taken between finding it and binding it
+            self.port = free_port()
+            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+            started = self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                               "-w", "-t", "60", "start", check=attempt == 2)
+            if started.returncode == 0:
+                break
+        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        psql(admin, sql="CREATE DATABASE mapkit")
+        dsn = f"postgresql://postgres@127.0.0.1:{self.port}/mapkit"
+        created = psql(dsn, sql="CREATE EXTENSION postgis", check=False)
+        if created.returncode != 0:
+            major = self.bindir.parent.name
+            skip_or_fail(f"PostGIS is not installed for PostgreSQL {major} ({created.stderr.strip()}); "
+                         f"install the Debian package postgresql-{major}-postgis-3 (or postgresql-postgis)")
+        return dsn
+
+    def stop(self) -> None:
+        if self.data.exists() and (self.data / "postmaster.pid").exists():
+            self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dsn():
+    if shutil.which("psql") is None:
+        skip_or_fail("psql (Debian package postgresql-client) is not installed")
     value = os.environ.get("MAPKIT_PG_DSN")
-    psql = shutil.which("psql")
-    problem = None
-    if not value:
-        problem = 'MAPKIT_PG_DSN is not set; run: pg_env="$(.ci/start-postgis)" && eval "$pg_env"'
-    elif psql is None:
-        problem = "psql (Debian package postgresql-client) is not installed"
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return value
+    if value:
+        yield value
+        return
+    bindir = server_bindir()
+    if bindir is None:
+        skip_or_fail("no PostgreSQL server binaries (initdb, pg_ctl) and MAPKIT_PG_DSN is not set; "
+                     "install the Debian packages postgresql and postgresql-postgis, or point "
+                     "MAPKIT_PG_DSN at a database with PostGIS")
+    server = Throwaway(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
-def psql(dsn: str, *args: str, sql: str | None = None) -> str:
+def psql(dsn: str, *args: str, sql: str | None = None, check: bool = True):
+    """Run psql; with check (the default) assert it worked and return its output, else return the
+    completed process."""
     cmd = ["psql", dsn, "-X", "-q", "-v", "ON_ERROR_STOP=1", *args]
     if sql is not None:
         cmd += ["-At", "-c", sql]
-    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+    if not check:
+        return result
     assert result.returncode == 0, result.stderr
     return result.stdout
 
