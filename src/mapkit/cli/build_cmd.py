@@ -1,0 +1,69 @@
+"""``mapkit build``: write the interactive map as one self-contained HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mapkit.cli.common import add_data_argument, add_filter_options, filters_from_args, info
+
+DEFAULT_OUTPUT = Path("output") / "map.html"
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "build",
+        help="write the interactive map (one self-contained HTML file)",
+        description=(
+            "Build the interactive map: one HTML file with the sites, filters, list and download "
+            "built in, that works offline from file://. Filters given here select the sites that "
+            "go into the file (the reader can filter further on the page)."
+        ),
+        epilog=(
+            "examples: mapkit build -o output/map.html --tiles none; "
+            "mapkit build --status active --country NL --title 'Active sites in the Netherlands'"
+        ),
+    )
+    add_data_argument(parser)
+    parser.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), metavar="PATH",
+                        help=f"HTML file to write (default: {DEFAULT_OUTPUT}); its directory is created")
+    parser.add_argument("--title", metavar="TEXT", help="page title (default: the dataset's title)")
+    parser.add_argument("--description", metavar="TEXT", help="one-line description (default: the dataset's)")
+    parser.add_argument(
+        "--tiles", default="default", metavar="default|none|URL",
+        help=("basemap: 'default' (CARTO tiles, works from file://), 'none' (no request leaves the "
+              "page; country outlines only) or an http(s) URL template with {z}, {x} and {y}"),
+    )
+    parser.add_argument("--tiles-attribution", metavar="TEXT", help="attribution shown for a URL template's tiles")
+    parser.add_argument("--operators", metavar="PATH", help="police bureaus GeoJSON (default: beside the data)")
+    parser.add_argument("--countries", metavar="PATH", help="country outlines GeoJSON (default: beside the data)")
+    parser.add_argument("--no-operator-lines", dest="operator_lines", action="store_false",
+                        help="do not offer the layer of lines from each police bureau to its sites")
+    add_filter_options(parser)
+    parser.add_argument("--open", action="store_true", help="open the map in the web browser when written")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from mapkit.filters import filter_frame
+    from mapkit.io import load
+    from mapkit.render import check_tiles, save_map
+
+    check_tiles(args.tiles)  # fail before loading anything
+    frame = load(args.data)
+    filters = filters_from_args(args)
+    shown = filter_frame(frame, **filters) if filters else frame
+    path = save_map(
+        shown, args.output, title=args.title, description=args.description, tiles=args.tiles,
+        tiles_attribution=args.tiles_attribution, operators=args.operators, countries=args.countries,
+        operator_lines=args.operator_lines, prefilter=filters or None,
+    )
+    unlocated = int(shown.geometry.isna().sum() + (shown.geometry.notna() & shown.geometry.is_empty).sum())
+    size = path.stat().st_size
+    info(f"wrote {path} ({size / 1024:.0f} KB)")
+    selected = f" (selected from {len(frame)})" if filters else ""
+    info(f"{len(shown)} sites{selected} ({unlocated} not on the map)")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
+    return 0
