@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from mapkit import schema, sheet  # noqa: E402
-from mapkit.io import canonical_collection, dumps  # noqa: E402
+from mapkit.io import canonical_collection, write_geojson  # noqa: E402
 
 ACCESSED = "2026-11"
 UPDATED = "2026-11-23"
@@ -393,15 +393,48 @@ def richmond_wenzhou(p):
                   "'Closed' rests on the RCMP's June 2023 statement that activity at the reported sites had stopped.")
 
 
+# fact-check (second pass): the undated CityNews entry is dated by stored CTV and Canadian Press
+# reports: a lawyer's letter of 1 December 2023 demanding CAD 2.5 million, then a suit filed in
+# the Quebec Superior Court in March 2024 (CTV: "Wednesday", i.e. 6 March; the organisations' own
+# release says 7 March, so the month is kept).
+CTV_NOTICE = _src("CTV News Montreal", "Alleged Montreal-area 'Chinese police stations' planning to sue RCMP for $2.5 million",
+                  "https://montreal.ctvnews.ca/alleged-montreal-area-chinese-police-stations-threaten-to-sue-rcmp-for-2-5-million-1.6669198",
+                  "2023-12-01", inferred=True)
+CP_NOTICE = _src("The Canadian Press (via Medicine Hat News)",
+                 "Montreal Chinese groups threaten to sue RCMP over secret police station allegations",
+                 "https://medicinehatnews.com/news/national-news/2023/12/01/montreal-chinese-groups-threaten-to-sue-rcmp-over-secret-police-station-allegations/",
+                 "2023-12-01", from_url=True)
+CTV_SUIT = _src("CTV News Montreal",
+                "Montreal Chinese community centres serve RCMP with $5M defamation suit over 'police station' allegations",
+                "https://montreal.ctvnews.ca/montreal-chinese-community-centres-serve-rcmp-with-5m-defamation-suit-over-police-station-allegations-1.6797090",
+                "2024-03", inferred=True)
+SFCGM_RELEASE = _src("Service à la Famille Chinoise du Grand Montréal",
+                     "Le Service à la Famille Chinoise du Grand Montréal et le Centre Sino-Québec de la Rive-Sud prend des mesures légales contre les accusations non fondées",
+                     "https://famillechinoise.qc.ca/fr/nouvelles/nouvelle/le-service-a-la-famille-chinoise-du-grand-montreal-et-le-centre-sino-quebec-de-la-rive-sud-prend-des-mesures-legales-contre-les-accusations-non-fondees",
+                     "2024-03", inferred=True, from_url=True)
+CITYNEWS_URL = "https://citynewstoronto.com/?p=239"
+
+
 @patch("ca-montreal-sfcgm", "ca-brossard-csqrs")
 def quebec(p):
-    # Undated entry (CityNews, n.d.) moved to notes: the data model needs a date on every event.
+    # The undated CityNews entry (n.d.) is replaced by the dated reports above.
     drop_event(p, "Organisations seek CAD 2.5M")
+    drop_source(p, CITYNEWS_URL)
+    for source in (CTV_NOTICE, CP_NOTICE, CTV_SUIT, SFCGM_RELEASE):
+        add_source(p, source)
+    add_event(p, "2023-12-01", "denial",
+              "In a lawyer's letter, the two organisations call the RCMP's allegations false and defamatory, demand "
+              "an apology and claim CAD 2.5 million for lost funding; the RCMP says its investigation continues.",
+              [CTV_NOTICE["url"], CP_NOTICE["url"]])
+    add_event(p, "2024-03", "denial",
+              "The two organisations and their director, Xixi Li, file a defamation suit against the RCMP in the "
+              "Quebec Superior Court, seeking more than CAD 4.9 million; they deny the allegations, which have led "
+              "to no charges.", [CTV_SUIT["url"], SFCGM_RELEASE["url"]])
     p["reported_by"] = "Le Journal de Montréal (2023-03-08), as reported by CBC News"
-    append_note(p, "CityNews (undated stored copy) reports that the two organisations later sought CAD 2.5 million "
-                   "from the RCMP over lost funding. The RCMP's June 2023 statement that activity at the reported "
-                   "sites had been shut down is not taken as a closure here: both organisations said they were "
-                   "still operating and had received no closure request.")
+    append_note(p, "The RCMP's June 2023 statement that activity at the reported sites had been shut down is not "
+                   "taken as a closure here: both organisations said they were still operating and had received no "
+                   "closure request. The suit was filed on 6 March 2024 according to CTV ('Wednesday') and on "
+                   "7 March according to the organisations, so only the month is given.")
 
 
 # --------------------------------------------------------------------------- United States
@@ -1909,8 +1942,12 @@ def main(argv=None) -> int:
           f"{len(operators['features'])} operators; {len(problems)} check problem(s)")
     if not args.check:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "contact_points.geojson").write_text(dumps(sites), encoding="utf-8")
-        (args.out / "operators.geojson").write_text(dumps(operators), encoding="utf-8")
+        # mapkit's canonical writer (atomic; features sorted by id, data-model key order). The sites
+        # are already rounded to their precision, so loading and rewriting them changes nothing.
+        write_geojson(sites, args.out / "contact_points.geojson")
+        # operators keep the operator field order (schema.OPERATOR_ORDER), so they are written as
+        # built rather than re-ordered with the sites' property order.
+        write_geojson(operators, args.out / "operators.geojson", canonical=False)
     return 1 if problems else 0
 
 
