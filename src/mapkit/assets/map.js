@@ -1,6 +1,6 @@
 /* mapkit page script.
  *
- * Reads the configuration and the sites from <script type="application/json" id="mapkit-data">
+ * Reads the configuration and the sites from the JSON script element #mapkit-data
  * (parsed once), draws the sites over the country outlines, and runs the filter panel, the list,
  * the legend, the URL-hash state and the download. Every value from the data reaches the page as
  * text (textContent, DOM nodes, attribute values); only http(s) URLs become links.

@@ -1,0 +1,196 @@
+"""The map page as HTML (no browser): self-contained, deterministic, escaped; tiles; the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import folium
+import pytest
+
+import mapkit
+from mapkit.cli import main
+from mapkit.errors import MapkitError, RenderError
+from mapkit.render import build_map, check_tiles, render_html, save_map
+from tests.browser import sample_collection
+from tests.conftest import OPERATORS, SHIPPED, collection, site
+
+DATA_TAG = re.compile(r'<script type="application/json" id="mapkit-data">(.*?)</script>', re.S)
+PAYLOAD = "<img src=x onerror=\"window.__pwned=1\"></script><script>window.__pwned=2</script><!-- '\" \\ \u2028\u2029 &amp;"
+
+
+def embedded(text: str) -> dict:
+    blocks = DATA_TAG.findall(text)
+    assert len(blocks) == 1, "the data must be embedded exactly once"
+    return json.loads(blocks[0])
+
+
+@pytest.fixture
+def data(write_data):
+    return write_data(sample_collection())
+
+
+@pytest.fixture
+def page(data, tmp_path):
+    return save_map(mapkit.load(data), tmp_path / "out" / "map.html", tiles="none").read_text("utf-8")
+
+
+def test_self_contained(page):
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", page, re.I)
+    assert not [t for t in tags if re.search(r"\b(src|href)\s*=", t, re.I)], "no <script src> or <link href> at all"
+    assert not re.search(r"<(script|link)[^>]*(src|href)\s*=\s*[\"']?(https?:)?//", page, re.I)
+    assert "cdn.jsdelivr" not in page and "code.jquery" not in page and "cdnjs" not in page
+    assert "sourceMappingURL" not in page
+    assert "url(images/" not in page, "Leaflet's CSS images must be data: URIs"
+    assert 'id="mk-panel"' in page and "mapkit.start(map_mapkit" in page
+
+
+def test_credits_each_third_party_asset(page):
+    credits = {c["name"]: c for c in embedded(page)["credits"]}
+    assert credits["Leaflet"]["version"] == "1.9.3" and credits["Leaflet"]["license"] == "BSD-2-Clause"
+    assert credits["Leaflet.markercluster"]["license"] == "MIT"
+    assert "Natural Earth" in credits
+    assert "Leaflet 1.9.3" in page  # the library's own banner is kept
+
+
+def test_embedded_data_is_every_feature_with_every_property(data, page):
+    config = embedded(page)
+    assert config["sites"] == mapkit.to_feature_collection(mapkit.load(data))
+    assert config["facets"] == ["status", "country", "mode", "operator"]
+    assert config["textFields"] == ["name", "city", "address", "host_organization", "operator"]
+    assert config["operators"]["wenzhou-psb"]["name"] == "Wenzhou Municipal Public Security Bureau"
+    assert config["outlines"]["features"], "country outlines are always embedded"
+
+
+def test_two_builds_are_byte_identical(data, tmp_path):
+    one = save_map(mapkit.load(data), tmp_path / "a.html")
+    two = save_map(mapkit.load(data), tmp_path / "b.html")
+    assert one.read_bytes() == two.read_bytes()
+    m = build_map(mapkit.load(data), tiles="none")
+    assert render_html(m) == render_html(m), "rendering the same map twice gives the same page"
+
+
+def test_class_level_assets_untouched(data):
+    before = (list(folium.Map.default_js), list(folium.Map.default_css))
+    render_html(build_map(mapkit.load(data)))
+    assert (folium.Map.default_js, folium.Map.default_css) == before
+    assert any("cdn" in url for _name, url in folium.Map.default_js), "folium's class defaults left as they were"
+
+
+def test_hostile_text_cannot_leave_the_data_block(write_data, tmp_path):
+    hostile = site(name=PAYLOAD, city=PAYLOAD, address=PAYLOAD, host_organization=PAYLOAD, notes=PAYLOAD,
+                   extra_field=PAYLOAD)
+    path = write_data(collection(hostile, title=PAYLOAD, description=PAYLOAD))
+    text = save_map(mapkit.load(path), tmp_path / "x.html", tiles="none", title=PAYLOAD).read_text("utf-8")
+    block = DATA_TAG.search(text).group(1)
+    for bad in ("<", ">", "&", "\u2028", "\u2029"):
+        assert bad not in block
+    config = embedded(text)
+    assert config["title"] == PAYLOAD
+    assert config["sites"]["features"][0]["properties"]["name"] == PAYLOAD
+    assert config["sites"]["features"][0]["properties"]["extra_field"] == PAYLOAD
+    title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+    assert "<" not in title and ">" not in title, "the <title> is HTML-escaped"
+    rest = text.replace(block, "").replace(title, "")
+    assert "__pwned" not in rest, "the payload appears nowhere but in the escaped data and title"
+    assert text.count('<script type="application/json"') == 1
+
+
+@pytest.mark.parametrize(
+    "tiles, fix",
+    [
+        ("javascript:alert(1)//{z}/{x}/{y}", "https://"),
+        ("ftp://tiles.example.org/{z}/{x}/{y}.png", "https://"),
+        ("https://tiles.example.org/{z}/{x}.png", "{y}"),
+        ("https://tiles.example.org/{z}/{x}/{y}.png?key={apikey}", "unknown placeholder"),
+        ('https://tiles.example.org/{z}/{x}/{y}.png"onload="x', "contains"),
+        ("https://tiles.example.org/{z}/{x}/{y}.png</script>", "contains"),
+        ("//tiles.example.org/{z}/{x}/{y}.png", "https://"),
+        ("osm", "https://"),
+        ("", "default"),
+    ],
+)
+def test_bad_tiles_rejected_with_a_fix(tiles, fix):
+    with pytest.raises(RenderError) as info:
+        check_tiles(tiles)
+    assert fix in str(info.value)
+    assert isinstance(info.value, MapkitError)
+
+
+def test_tile_options(data, tmp_path):
+    frame = mapkit.load(data)
+    none = render_html(build_map(frame, tiles="none"))
+    assert "L.tileLayer" not in none and "cartocdn" not in none
+    default = render_html(build_map(frame))
+    assert "basemaps.cartocdn.com" in default and "OpenStreetMap" in default and "CARTO" in default
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    custom = render_html(build_map(frame, tiles=url, tiles_attribution="Example <tiles> & co"))
+    assert '"https://tiles.example.org/{z}/{x}/{y}.png"' in custom
+    assert "Example \\u0026lt;tiles\\u0026gt; \\u0026amp; co" in custom, "attribution escaped as text"
+    with pytest.raises(RenderError):
+        build_map(frame, tiles="file:///etc/{z}/{x}/{y}")
+
+
+def test_operators_optional(tmp_path, monkeypatch):
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps(collection(site())), encoding="utf-8")
+    countries = Path(__file__).resolve().parents[1] / "geodata" / "countries.geojson"
+    monkeypatch.chdir(tmp_path)  # no operators.geojson beside the data nor in ./geodata
+    config = embedded(render_html(build_map(mapkit.load(path), tiles="none", countries=countries)))
+    assert config["operators"] == {} and config["operatorLines"] is False
+    with pytest.raises(RenderError, match="operators"):
+        build_map(mapkit.load(path), countries=countries, operators=tmp_path / "missing.geojson")
+
+
+def test_countries_required_with_a_fix(data, tmp_path):
+    with pytest.raises(RenderError, match="countries="):
+        build_map(mapkit.load(data), countries=tmp_path / "nope.geojson")
+
+
+def test_save_map_refuses_options_for_a_built_map(data, tmp_path):
+    m = build_map(mapkit.load(data), tiles="none")
+    with pytest.raises(RenderError, match="build_map"):
+        save_map(m, tmp_path / "m.html", tiles="default")
+    assert save_map(m, tmp_path / "m.html").exists()
+    assert save_map(data, tmp_path / "p.html", tiles="none").exists(), "a data path is built too"
+
+
+def test_cli_build(data, tmp_path, capsys):
+    out = tmp_path / "new" / "dir" / "map.html"
+    assert main(["build", str(data), "-o", str(out), "--tiles", "none", "--title", "My map"]) == 0
+    err = capsys.readouterr().err
+    assert str(out) in err and "8 sites (1 not on the map)" in err
+    config = embedded(out.read_text("utf-8"))
+    assert config["title"] == "My map" and config["prefilter"] is None and len(config["sites"]["features"]) == 8
+
+
+def test_cli_build_prefilters_with_the_shared_filter_code(data, tmp_path, capsys):
+    out = tmp_path / "map.html"
+    args = ["build", str(data), "-o", str(out), "--tiles", "none", "--status", "active", "--status", "reported",
+            "--country", "AU"]
+    assert main(args) == 0
+    expected = mapkit.filter_frame(mapkit.load(data), status=["active", "reported"], country=["AU"])
+    assert f"{len(expected)} sites (selected from 8)" in capsys.readouterr().err
+    config = embedded(out.read_text("utf-8"))
+    assert [f["id"] for f in config["sites"]["features"]] == list(expected["id"])
+    assert config["prefilter"] == {"status": ["active", "reported"], "country": ["AU"]}
+
+
+def test_cli_build_errors(data, tmp_path, capsys):
+    assert main(["build", str(data), "-o", str(tmp_path / "m.html"), "--tiles", "ftp://x/{z}/{x}/{y}"]) == 1
+    assert "https://" in capsys.readouterr().err
+    assert not (tmp_path / "m.html").exists()
+    assert main(["build", str(tmp_path / "missing.geojson"), "-o", str(tmp_path / "m.html")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped dataset is not there yet")
+def test_shipped_data_builds(tmp_path):
+    frame = mapkit.load(SHIPPED)
+    text = save_map(frame, tmp_path / "map.html").read_text("utf-8")
+    assert len(embedded(text)["sites"]["features"]) == len(frame)
+
+
+def test_operators_fixture_is_used(data, page):
+    assert embedded(page)["operators"].keys() == {f["id"] for f in OPERATORS["features"]}
