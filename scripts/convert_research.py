@@ -718,6 +718,32 @@ def manresa(p):
 
 
 # --------------------------------------------------------------------------- Italy
+# audit section 5: Safeguard Defenders counts 11 stations in Italy, but the sources seen place only
+# eight (in seven cities). Spain, Ecuador, Germany and Brazil have country-only sites for stations
+# without a place; Italy gets one too, written as a row of the research layout so that it goes
+# through mapkit.sheet like every other site.
+ADNKRONOS = "https://www.adnkronos.com/cina-in-italia-record-di-stazioni-non-ufficiali-di-polizia-pechino_5LPVc7rFG36lX9B3iygXm7"
+ADDED_ROWS = [
+    {
+        "id": "it-unlocated", "city": "(not stated)", "country": "IT", "address_or_area": "",
+        # a representative point in central Italy, away from the Rome site's point
+        "latitude": "42.5", "longitude": "12.57", "location_precision": "country", "mode": "unknown",
+        "operating_bureau": "", "host_organisation": "", "date_opened": "", "date_opened_precision": "",
+        "status": "reported", "status_date": "2022-12-05",
+        "events": ("2022-12-05: Safeguard Defenders' Patrol and Persuade counts 11 stations in Italy, more than the "
+                   "sources seen place in named cities [1][2]"),
+        "reported_by": "Safeguard Defenders, Patrol and Persuade (2022-12-05)",
+        "sources": ("Safeguard Defenders|Patrol and Persuade - A follow up on 110 Overseas investigation|"
+                    "https://safeguarddefenders.com/zh-hans/node/579|2022-12-05 ;; "
+                    f"Adnkronos|Cina, in Italia record di stazioni non ufficiali di polizia di Pechino|{ADNKRONOS}|~2022-12-05"),
+        "notes": ("A placeholder for the stations Safeguard Defenders counts in Italy (11) beyond the eight that the "
+                  "sources seen place in Milan (two), Prato, Rome, Florence, Venice, Bolzano and Sicily; how many "
+                  "stations it stands for, and where they are, is not known. The point is a representative point "
+                  "in Italy, not a location."),
+    },
+]
+
+
 @patch("it-sicily")
 def sicily(p):
     add_event(p, "2022-12-05", "reported",
@@ -1612,6 +1638,9 @@ REVIEW: list[tuple[str, str, str | None]] = [
     ("P&P adds two US stations", "reported",
      "The Epoch Times (Spanish edition) reports that Patrol and Persuade adds two US stations, in Los Angeles and a "
      "second one in New York, both set up by Wenzhou police in 2018."),
+    ("Safeguard Defenders' Patrol and Persuade counts 11 stations in Italy", "reported",
+     "Safeguard Defenders' Patrol and Persuade counts 11 stations in Italy, more than the sources seen place in "
+     "named cities."),
     ("A Turkish summary of P&P", "reported", "A Turkish summary of Patrol and Persuade counts three stations in the US."),
     ("voz.us, citing SD", "reported",
      "voz.us, citing Safeguard Defenders, counts the New York station and three more in the US, 22 in the Americas "
@@ -1810,7 +1839,7 @@ def read_rows(research: Path) -> list[dict]:
     for name in ("sites.csv", "sites-add.csv"):
         with open(research / name, newline="", encoding="utf-8") as fh:
             rows.extend(csv.DictReader(fh))
-    return rows
+    return rows + ADDED_ROWS  # sites the audit found missing, in the same layout
 
 
 def renumber(p: dict) -> None:
