@@ -207,7 +207,7 @@ ABC_ESTIMATES = _src("ABC News (Australia)",
 DAILY_MAIL_AU = _src("Daily Mail (via NewsBreak)",
                      "China set up a secret police station in Australia whose officers allegedly hunt down dissidents and 'persuade' them to return home",
                      "https://www.newsbreak.com/news/2783603033226/china-set-up-a-secret-police-station-in-australia-whose-officers-allegedly-hunt-down-dissidents-and-persuade-them-to-return-home",
-                     "2022-10", inferred=True)
+                     "2022-10-13", inferred=True)  # seeds B: "about 13 October 2022"
 # audit 1-2 (Spain)
 DIPLOMAT_ES = _src("The Diplomat in Spain",
                    "Interior investiga informaciones sobre supuestos centros parapoliciales chinos en España",
@@ -1052,8 +1052,8 @@ def sydney(p):
               "Wenzhou police set up an official contact point in Sydney, according to the ABC.",
               [unshackled, ABC_ESTIMATES["url"], DAILY_MAIL_AU["url"], EPOCH_HK["url"]])
     set_event(p, "Launch announced at an official ceremony", type="statement",
-              summary="The Sydney contact point is announced at an official ceremony in Wenzhou, where police chief "
-                      "Luo Jie presents it as support for the Belt and Road Initiative.",
+              summary="The Sydney contact point is announced at an official ceremony in Wenzhou attended by police "
+                      "chief Luo Jie, according to Politicom and the ABC.",
               add=[ABC_ESTIMATES["url"]])
     set_event(p, "ABC reveals the contact point", type="reported",
               summary="The ABC discloses the contact point; the Australia Wenzhou Chamber of Industry and Commerce "
@@ -1090,6 +1090,7 @@ def rydalmere(p):
     # seeds A: the Hai'an police spokeswoman via the ABC, carried by The Epoch Times (EN and HK).
     add_source(p, EPOCH_HK)
     p["operator"] = "nantong-psb"
+    p["address"] = None  # research: "address not given"; notes say so
     p["host_organization"] = "Australia Nantong Association (registered under it, per Hai'an police via the ABC)"
     p["opened"] = "2016"
     p["closed"] = None
@@ -1150,6 +1151,8 @@ def auckland(p):
 
 @patch("jp-fukuoka-nantong")
 def fukuoka(p):
+    # The research address cell holds a blogger's unverified deduction, not a reported address.
+    p["address"] = None
     p["notes"] = ("May be the same station as Safeguard Defenders' Nantong entry for Japan (jp-nantong-unlocated), "
                   "whose location Japan's foreign ministry said was unknown; Yukan Fuji presents it as an additional "
                   "site. Bunshun also says the setting up of one Japanese facility was decided at a meeting attended "
@@ -1285,6 +1288,7 @@ def gangnam_notes(p):
 
 @patch("fr-paris-saintlazare-shop")
 def saintlazare_notes(p):
+    p["address"] = "Chinese-run shop where Ling Huazhan's passport was reportedly taken (place not given)"
     p["notes"] = ("Uncertain, possibly a duplicate of fr-aubervilliers-wenzhou, to which franceinfo ties Ling's "
                   "summons. The stored French text of Le Monde breaks off before naming the shop's place, so whether "
                   "it is in Paris (near Gare Saint-Lazare, per the English summaries by Publicist24 and Infos.fr) or "
