@@ -55,6 +55,55 @@ def read_countries(path: Path) -> gpd.GeoDataFrame:
     return frame[frame["iso_a2"].notna()]
 
 
+def _unwrap(ring: list) -> list:
+    """Longitudes made continuous (each within 180 degrees of the one before)."""
+    out = [tuple(ring[0])]
+    for lon, lat in ring[1:]:
+        prev = out[-1][0]
+        while lon - prev > 180:
+            lon -= 360
+        while prev - lon > 180:
+            lon += 360
+        out.append((lon, lat))
+    return out
+
+
+def split_at_antimeridian(geom):
+    """Cut polygons whose edges jump across the 180th meridian into parts on either side.
+
+    GDAL's TopoJSON reader gives Russia, Fiji and Antarctica rings that jump from -180 to 180;
+    drawn as they are, they smear bands across the whole map.
+    """
+    pieces = []
+    for polygon in shapely.get_parts(geom):
+        exterior = list(polygon.exterior.coords)
+        if not any(abs(a[0] - b[0]) > 180 for a, b in zip(exterior, exterior[1:])):
+            pieces.append(polygon)
+            continue
+        ring = _unwrap(exterior)
+        if abs(ring[-1][0] - ring[0][0]) > 180:  # goes round a pole: close it along the pole
+            pole = -90.0 if sum(lat for _, lat in ring) < 0 else 90.0
+            ring = ring + [(ring[-1][0], pole), (ring[0][0], pole), ring[0]]
+        holes = [_unwrap(list(h.coords)) for h in polygon.interiors]
+        unwrapped = shapely.make_valid(shapely.Polygon(ring, holes))
+        for offset in (-360, 0, 360):
+            window = shapely.box(-180 - offset, -90, 180 - offset, 90)
+            part = shapely.intersection(unwrapped, window)
+            if not part.is_empty:
+                pieces.extend(
+                    p for p in shapely.get_parts(shapely.transform(part, lambda xy: xy + [offset, 0]))
+                    if p.geom_type == "Polygon"
+                )
+    return shapely.MultiPolygon(pieces) if len(pieces) > 1 else pieces[0]
+
+
+def polygons_only(geom):
+    """Drop the stray lines and points that make_valid can leave beside the polygons."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    merged = shapely.union_all(parts)
+    return merged
+
+
 def add_missing_islands(coarse: gpd.GeoDataFrame, fine: gpd.GeoDataFrame) -> None:
     """Add to each 1:110m outline the 1:50m islands it lacks (Madeira, the Canaries, ...).
 
@@ -89,7 +138,9 @@ def main() -> None:
     extra["scale"] = "50m"
     frame = gpd.pd.concat([coarse, extra], ignore_index=True)
     geoms = shapely.make_valid(frame.geometry.to_numpy())
-    frame["geometry"] = shapely.make_valid(shapely.set_precision(geoms, 10**-DECIMALS))
+    geoms = [shapely.make_valid(split_at_antimeridian(g)) for g in geoms]
+    geoms = shapely.make_valid(shapely.set_precision(geoms, 10**-DECIMALS))
+    frame["geometry"] = [polygons_only(g) for g in geoms]
     frame = frame.sort_values(["iso_a2", "name"], kind="stable")
     features = []
     for row in frame.itertuples():
