@@ -443,6 +443,14 @@ NY = "us-newyork-fuzhou-eastbroadway"
 
 @patch(NY)
 def new_york(p):
+    # The opening month as an event too, so the map's timeline shows it (day in notes: sources differ).
+    add_source(p, DAILY_MAIL_AU)
+    add_event(p, "2022-02", "opened",
+              "The station opens in February 2022, according to the DOJ's press conference as reported by Patch; "
+              "NTD says mid-February and the Daily Mail 15 February.",
+              ["https://new-origin.patch.com/new-york/new-york-city/china-ran-secret-police-station-middle-new-york-city-feds",
+               "https://naijaglobalnews.com/chinese-agent-pleads-guilty-to-operating-secret-police-station-in-new-york",
+               DAILY_MAIL_AU["url"]])
     # audit 10: building number, corroborated by The Epoch Times (Oct 2022, reprint).
     add_source(p, THINKING_CONSERVATIVE)
     p["address"] = ("107 East Broadway, in the America ChangLe Association building (per The Epoch Times), "
@@ -860,6 +868,14 @@ def japan_nantong(p):
 # --------------------------------------------------------------------------- South Korea
 @patch("kr-seoul-dongbangmyeongju")
 def seoul(p):
+    # fact-check (second pass): JoongAng Ilbo (2024-02-02, via Daum) says Songpa police sent the case
+    # to the Seoul Eastern District Prosecutors' Office in April 2023, not March, and that the
+    # police-station allegation itself is not among the indictment's charges.
+    joongang = _src("JoongAng Ilbo (via Daum)", "'중국 비밀경찰서 의혹' 동방명주 업주 부부, 식품법 위반 기소",
+                    "https://v.daum.net/v/20240202190103845", "2024-02-02")
+    add_source(p, joongang)
+    set_event(p, "Songpa police refer Wang", date="2023-04", add=[joongang["url"]],
+              summary="Songpa police refer Wang to prosecutors on food-hygiene and outdoor-advertising charges.")
     # audit 7: the verdict in detail (Korean originals).
     add_source(p, NEWSIS)
     add_source(p, NEWS1)
@@ -872,7 +888,7 @@ def seoul(p):
     add_event(p, "2024-02-02", "charge",
               "Seoul prosecutors indict Wang and his wife, without detention, on food-hygiene and credit-card "
               "business charges, including running the restaurant without a valid business report.",
-              [DAUM_INDICT["url"]])
+              [DAUM_INDICT["url"], "https://v.daum.net/v/20240202190103845"])
     p["reported_by"] = ("Korea JoongAng Daily and other Korean media (2022-12), following Safeguard Defenders' "
                         "Patrol and Persuade")
     p["host_organization"] = ("Overseas Chinese Service Center Seoul, run by restaurant owner Wang Haijun "
