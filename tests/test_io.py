@@ -92,3 +92,15 @@ def test_load_missing_file(tmp_path):
 def test_shipped_dataset_round_trips_byte_for_byte(tmp_path):
     out = io.write_geojson(mapkit.load(SHIPPED), tmp_path / "out.geojson")
     assert out.read_bytes() == SHIPPED.read_bytes()
+
+
+def test_canonical_dict_rounds_to_precision_and_orders_operators():
+    from tests.conftest import OPERATORS
+
+    sites = io.canonical_collection(collection(site(geometry={"type": "Point", "coordinates": [151.2093456, -33.8688]})))
+    assert sites["features"][0]["geometry"]["coordinates"] == [151.209, -33.869]
+    shuffled = json.loads(json.dumps(OPERATORS))
+    props = shuffled["features"][0]["properties"]
+    shuffled["features"][0]["properties"] = dict(reversed(list(props.items())))
+    ordered = io.canonical_collection(shuffled)["features"][0]["properties"]
+    assert list(ordered) == ["id", "name", "city", "province", "sources", "notes"]

@@ -227,8 +227,17 @@ def to_feature_collection(
     return {"type": "FeatureCollection", **meta, "features": features}
 
 
-def canonical_feature(feature: Mapping) -> dict:
-    """A feature with the data model's key order (properties, events, sources)."""
+def _round_point(geometry, decimals: int):
+    if isinstance(geometry, Mapping) and geometry.get("type") == "Point":
+        coords = geometry.get("coordinates")
+        if isinstance(coords, list) and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords):
+            return {**geometry, "coordinates": [_round(c, decimals) for c in coords]}
+    return geometry
+
+
+def canonical_feature(feature: Mapping, *, order: Iterable[str] = schema.PROPERTY_ORDER) -> dict:
+    """A feature in canonical form: the data model's key order (properties, events, sources),
+    and a point with no more decimals than its location precision supports."""
     props = dict(feature.get("properties") or {})
     if isinstance(props.get("events"), list):
         props["events"] = [
@@ -239,8 +248,9 @@ def canonical_feature(feature: Mapping) -> dict:
             _ordered(s, schema.SOURCE_ORDER) if isinstance(s, Mapping) else s for s in props["sources"]
         ]
     out = {"type": "Feature", "id": feature.get("id", props.get("id"))}
-    out["geometry"] = feature.get("geometry")
-    out["properties"] = _ordered(props, schema.PROPERTY_ORDER)
+    decimals = schema.MAX_DECIMALS.get(props.get("location_precision"), GEOJSON_DECIMALS)
+    out["geometry"] = _round_point(feature.get("geometry"), min(decimals, GEOJSON_DECIMALS))
+    out["properties"] = _ordered(props, order)
     for key in sorted(k for k in feature if k not in out):
         out[key] = feature[key]
     return out
@@ -253,9 +263,17 @@ def _sort_key(feature: Mapping) -> str:
     return "" if fid is None else str(fid)
 
 
+def is_operators_collection(collection: Mapping) -> bool:
+    """True for an operators file (bureaus: a province, no status) rather than sites."""
+    features = collection.get("features") or []
+    props = [f.get("properties") or {} for f in features[:20] if isinstance(f, Mapping)]
+    return bool(props) and all("province" in p and "status" not in p for p in props)
+
+
 def canonical_collection(collection: Mapping) -> dict:
-    """The canonical form of a sites collection: fixed key order, features sorted by id."""
-    features = [canonical_feature(f) for f in collection.get("features", [])]
+    """The canonical form of a sites or operators collection: fixed key order, sorted by id."""
+    order = schema.OPERATOR_ORDER if is_operators_collection(collection) else schema.PROPERTY_ORDER
+    features = [canonical_feature(f, order=order) for f in collection.get("features", [])]
     features.sort(key=_sort_key)
     head = _ordered({k: v for k, v in collection.items() if k != "features"}, schema.COLLECTION_ORDER)
     return {**head, "features": features}
