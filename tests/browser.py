@@ -63,7 +63,11 @@ class Opened:
         return self
 
     def markers_drawn(self) -> int:
-        """Sites drawn on the map: single markers plus the sites counted in cluster bubbles."""
+        """Sites drawn on the map: single markers plus the sites counted in cluster bubbles.
+
+        The view is first fitted to the shown sites (the map keeps its view when filters change).
+        """
+        self.page.evaluate("mapkitPage.fitToShown()")
         self.settle()
         return self.page.evaluate(
             """() => {

@@ -731,7 +731,7 @@
     map.attributionControl.addAttribution('Outlines: Natural Earth');
     L.geoJSON(this.cfg.outlines, {
       pane: 'mk-outlines',
-      renderer: L.canvas({ pane: 'mk-outlines', padding: 0.5 }),
+      renderer: L.canvas({ pane: 'mk-outlines', padding: 0.1 }),
       interactive: false,
       style: { color: '#9aa3ab', weight: 0.8, fillColor: '#f4f2ec', fillOpacity: 1 }
     }).addTo(map);
@@ -1290,10 +1290,12 @@
     this.state = this.fromHash(this.lastHash);
     this.buildHeader();
     this.buildPanel();
+    // set the view before anything is drawn, so outlines and clusters are drawn once
+    this.result = this.compute();
+    this.fitToShown();
     this.setupLayers();
     this.buildLegend();
     this.update();
-    this.fitToShown();
     window.addEventListener('popstate', function () { self.onHashChange(); });
     window.addEventListener('hashchange', function () { self.onHashChange(); });
     if (this.state.site) this.focusSite(this.state.site, false);
@@ -1315,8 +1317,11 @@
 
   window.mapkit = {
     start: function (map, dataNode) {
+      var t0 = performance.now();
       var page = new Page(map, dataNode);
+      var t1 = performance.now();
       page.start();
+      window.mapkitTiming = { scriptStart: t0, parsed: t1, ready: performance.now() };
       window.mapkitPage = page;
       window.__mapkitReady = true;
       document.body.setAttribute('data-mk-ready', 'true');
