@@ -53,9 +53,10 @@ class Opened:
     def shown(self) -> int:
         return int(self.page.locator("body").get_attribute("data-mk-shown"))
 
-    def settle(self):
+    def settle(self, pause: float = 50):
         """Wait until marker-cluster animations are over."""
-        self.page.wait_for_timeout(50)
+        if pause:
+            self.page.wait_for_timeout(pause)
         self.page.wait_for_function(
             "!document.querySelector('.leaflet-cluster-anim') && !document.querySelector('.leaflet-zoom-anim')",
             timeout=3000,
@@ -65,10 +66,18 @@ class Opened:
     def markers_drawn(self) -> int:
         """Sites drawn on the map: single markers plus the sites counted in cluster bubbles.
 
-        The view is first fitted to the shown sites (the map keeps its view when filters change).
+        The view is first fitted to the shown sites if some are outside it (the map keeps its view
+        when filters change).
         """
-        self.page.evaluate("mapkitPage.fitToShown()")
-        self.settle()
+        refit = self.page.evaluate(
+            """() => {
+                const p = mapkitPage, view = p.map.getBounds();
+                const inside = p.result.shown.every(i => !p.located[i] || view.contains([p.lat[i], p.lon[i]]));
+                if (!inside) p.fitToShown();
+                return !inside;
+            }"""
+        )
+        self.settle(50 if refit else 0)
         return self.page.evaluate(
             """() => {
                 const singles = document.querySelectorAll('.leaflet-marker-icon.mk-marker').length;

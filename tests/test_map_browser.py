@@ -14,7 +14,7 @@ import mapkit
 from mapkit.filters import filter_frame, normalize_filters
 from mapkit.render import save_map
 from tests.browser import chromium_available, launch, open_page, sample_collection
-from tests.conftest import OPERATORS, SHIPPED, collection, site
+from tests.conftest import GEODATA, OPERATORS, SHIPPED, collection, site
 
 pytestmark = pytest.mark.browser
 
@@ -51,19 +51,26 @@ def open_map(browser):
         page.page.context.close()
 
 
-@pytest.fixture
-def data(write_data):
-    return write_data(sample_collection())
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The sample sites with operators and country outlines beside them (as conftest's write_data)."""
+    folder = tmp_path_factory.mktemp("sample")
+    path = folder / "contact_points.geojson"
+    path.write_text(json.dumps(sample_collection(), ensure_ascii=False), encoding="utf-8")
+    (folder / "operators.geojson").write_text(json.dumps(OPERATORS), encoding="utf-8")
+    (folder / "countries.geojson").symlink_to(GEODATA / "countries.geojson")
+    return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def frame(data):
     return mapkit.load(data)
 
 
-@pytest.fixture
-def html(data, tmp_path):
-    return save_map(mapkit.load(data), tmp_path / "map.html", tiles="none")
+@pytest.fixture(scope="module")
+def html(data):
+    """The sample page (tiles none), built once for the module; every test opens its own page."""
+    return save_map(mapkit.load(data), data.parent / "map.html", tiles="none")
 
 
 def located(frame) -> int:
