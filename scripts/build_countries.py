@@ -50,6 +50,9 @@ def read_countries(path: Path) -> gpd.GeoDataFrame:
         else:
             # None for areas that are no country of their own (Siachen Glacier, ...): dropped
             codes.append(NO_NUMERIC_CODE.get(name))
+    # before anything else touches them: make_valid on a ring that jumps across the
+    # antimeridian reshapes it into long bands
+    frame["geometry"] = [shapely.make_valid(split_at_antimeridian(g)) for g in frame.geometry]
     frame["iso_a2"] = codes
     frame["iso_n3"] = frame["id"].where(frame["id"].map(lambda v: isinstance(v, str)), None)
     return frame[frame["iso_a2"].notna()]
@@ -138,7 +141,6 @@ def main() -> None:
     extra["scale"] = "50m"
     frame = gpd.pd.concat([coarse, extra], ignore_index=True)
     geoms = shapely.make_valid(frame.geometry.to_numpy())
-    geoms = [shapely.make_valid(split_at_antimeridian(g)) for g in geoms]
     geoms = shapely.make_valid(shapely.set_precision(geoms, 10**-DECIMALS))
     frame["geometry"] = [polygons_only(g) for g in geoms]
     frame = frame.sort_values(["iso_a2", "name"], kind="stable")
