@@ -97,6 +97,16 @@ def test_hostile_text_cannot_leave_the_data_block(write_data, tmp_path):
     assert text.count('<script type="application/json"') == 1
 
 
+def test_template_syntax_in_data_is_not_evaluated(write_data, tmp_path):
+    jinja = "{{ 7 * 7 }} {% if true %}yes{% endif %} {# c #} ${x} `y`"
+    path = write_data(collection(site(name=jinja, notes=jinja), title=jinja))
+    text = render_html(build_map(mapkit.load(path), tiles="none", title=jinja))
+    config = embedded(text)
+    assert config["sites"]["features"][0]["properties"]["name"] == jinja
+    assert config["title"] == jinja and config["meta"]["title"] == jinja
+    assert "49" not in re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+
+
 @pytest.mark.parametrize(
     "tiles, fix",
     [

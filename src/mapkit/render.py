@@ -464,6 +464,22 @@ class MapkitPage(MacroElement):
         self._name = "MapkitPage"
 
 
+class RawHTML(Element):
+    """An element that renders its text verbatim.
+
+    branca's ``Element(text)`` compiles ``text`` as a Jinja template: data containing ``{{ ... }}``
+    or ``{% ... %}`` would be evaluated, and compiling megabytes of JSON is slow. This one never is.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "RawHTML"
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
 _BODY = """<header id="mk-header" class="mk-header"></header>
 <aside id="mk-panel" class="mk-panel" aria-label="Filters and list of sites"></aside>
 <noscript><p class="mk-noscript">This map needs JavaScript to show the sites.</p></noscript>
@@ -517,8 +533,8 @@ def build_map(
     MapkitPage().add_to(m)
     figure = m.get_root()
     figure.title = html.escape(config["title"])
-    figure.header.add_child(Element(_assets_html()), name="mapkit_assets")
-    figure.html.add_child(Element(_BODY.format(payload=script_json(config))), name="mapkit_body")
+    figure.header.add_child(RawHTML(_assets_html()), name="mapkit_assets")
+    figure.html.add_child(RawHTML(_BODY.replace("{payload}", script_json(config))), name="mapkit_body")
     return m
 
 
