@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 PAYLOAD = (
     '<img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script>'
-    "<!-- ' \" \\ \\\" &amp; <b>bold</b>"
+    "<!-- ' \" \\ \\\" &amp; <b>bold</b> \u2028\u2029\x85 {{ 7 * 7 }}"
 )
 
 

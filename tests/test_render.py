@@ -17,7 +17,10 @@ from tests.browser import sample_collection
 from tests.conftest import OPERATORS, SHIPPED, collection, site
 
 DATA_TAG = re.compile(r'<script type="application/json" id="mapkit-data">(.*?)</script>', re.S)
-PAYLOAD = "<img src=x onerror=\"window.__pwned=1\"></script><script>window.__pwned=2</script><!-- '\" \\ \u2028\u2029 &amp;"
+PAYLOAD = (
+    "<img src=x onerror=\"window.__pwned=1\"></script><script>window.__pwned=2</script><!-- '\" \\ "
+    "\u2028\u2029\x85\x1c\x0b\x0c\r\n\t &amp;"
+)
 
 
 def embedded(text: str) -> dict:

@@ -573,7 +573,8 @@ def render_html(m: folium.Map) -> str:
     # folium forbids zooming the page (user-scalable=no), which keeps low-vision readers from
     # enlarging text on phones; allow it.
     text = _VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1">', text, count=1)
-    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    if not text.endswith("\n"):
+        text += "\n"
     if _REMOTE.search(text):
         raise RenderError("the page would load a script or stylesheet from the network; this is a mapkit bug")
     return text
