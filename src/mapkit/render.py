@@ -307,10 +307,9 @@ def _outlines(countries, frame) -> dict:
 
 
 def _unwrap_ring(ring: list) -> list:
-    """A ring whose longitude jumps across the antimeridian, made continuous (e.g. 179 -> 181).
-
-    Otherwise a canvas draws a line across the whole world for Russia or Fiji.
-    """
+    """A ring for drawing: 2 decimals (about 1 km, finer than 1:50m outlines), no repeated points,
+    and longitudes made continuous where the ring crosses the antimeridian (179 -> 181), so a canvas
+    does not draw a line across the whole world for Russia or Fiji."""
     out = []
     shift = 0.0
     previous = None
@@ -323,7 +322,11 @@ def _unwrap_ring(ring: list) -> list:
             elif step < -270:
                 shift += 360
         previous = lon + shift
-        out.append([round(lon + shift, 6), *point[1:]] if shift else list(point))
+        xy = [round(lon + shift, 2) + 0.0, round(point[1], 2) + 0.0]
+        if not out or xy != out[-1]:
+            out.append(xy)
+    if len(out) > 1 and out[0] != out[-1]:
+        out.append(out[0])
     return out
 
 
