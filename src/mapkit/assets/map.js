@@ -674,7 +674,7 @@
   Page.prototype.buildLegend = function () {
     var self = this;
     var Legend = L.Control.extend({
-      options: { position: 'bottomright' },
+      options: { position: 'topright' },
       onAdd: function () {
         var box = h('details', { class: 'mk-legend leaflet-bar' });
         if (!self.isNarrow()) box.open = true;
@@ -697,10 +697,10 @@
           box.appendChild(b);
         });
         var shapes = h('ul', { class: 'mk-legend-shapes' }, [
-          h('li', null, [h('span', { class: 'mk-key mk-key-exact', 'aria-hidden': 'true' }), 'office, placed at its address']),
-          h('li', null, [h('span', { class: 'mk-key mk-key-approx', 'aria-hidden': 'true' }), 'hollow: placed at a city, region or country centre']),
-          h('li', null, [h('span', { class: 'mk-key mk-key-cloud', 'aria-hidden': 'true' }), 'dashed square: online only (cloud)']),
-          h('li', null, [h('span', { class: 'mk-key mk-key-cluster', 'aria-hidden': 'true' }, ['3']), 'several sites: zoom in'])
+          h('li', null, [h('span', { class: 'mk-key mk-key-exact', 'aria-hidden': 'true' }), 'placed at its address']),
+          h('li', null, [h('span', { class: 'mk-key mk-key-approx', 'aria-hidden': 'true' }), 'hollow: at a city, region or country centre']),
+          h('li', null, [h('span', { class: 'mk-key mk-key-cloud', 'aria-hidden': 'true' }), 'dashed square: online only']),
+          h('li', null, [h('span', { class: 'mk-key mk-key-cluster', 'aria-hidden': 'true' }, ['3']), 'several sites'])
         ]);
         box.appendChild(shapes);
         L.DomEvent.disableClickPropagation(box);
