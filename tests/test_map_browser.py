@@ -249,6 +249,17 @@ def test_link_to_a_site_reopens_the_map_on_it(open_map, html):
     assert link.get_attribute("href") == "#site=nl-rotterdam-harbour"
 
 
+def test_link_in_a_popup_clears_the_filters_and_shows_the_site(open_map, html, frame):
+    m = open_map(html, hash="#status=active")
+    m.page.locator(".mk-row", has_text="Box Hill").click()
+    m.page.locator(".leaflet-popup-content").get_by_role("link", name="Link to this site").click()
+    expect_counts(m, frame)
+    assert m.page.evaluate("location.hash") == "#site=au-melbourne-box-hill"
+    assert m.page.locator(".leaflet-popup-content .mk-pop-title").inner_text() == "Box Hill office, Melbourne"
+    m.page.go_back()
+    expect_counts(m, frame, status=["active"])
+
+
 # --------------------------------------------------------------------------- sites
 
 

@@ -117,6 +117,7 @@
     this.n = n;
     this.values = {};
     this.codes = {};
+    this.valueIndex = {};
     this.facets.forEach(function (f) {
       var seen = {};
       var vals = [];
@@ -129,7 +130,6 @@
       }
       self.values[f] = vals;
       self.codes[f] = codes;
-      self.valueIndex = self.valueIndex || {};
       self.valueIndex[f] = seen;
     });
     this.years = new Int32Array(n);
@@ -324,7 +324,6 @@
   Page.prototype.chosenFilter = function () {
     var st = this.state;
     var out = {};
-    var self = this;
     var orderOf = function (list) {
       return function (a, b) { return list.indexOf(a) - list.indexOf(b); };
     };
@@ -342,7 +341,6 @@
     if (st.to !== null) out.opened_to = st.to;
     var t = st.text.split(/\s+/).filter(Boolean).join(' ');
     if (t) out.text = t;
-    void self;
     return out;
   };
 
@@ -860,7 +858,6 @@
   // ------------------------------------------------------------------ popups
 
   Page.prototype.popupContent = function (i) {
-    var self = this;
     var p = this.features[i].properties;
     var root = h('div', { class: 'mk-pop' });
     root.appendChild(h('h3', { class: 'mk-pop-title', tabindex: '-1', text: p.name || p.id }));
@@ -940,7 +937,6 @@
     }
     var own = h('a', { class: 'mk-permalink', href: '#site=' + encodeURIComponent(text(p.id)) }, ['Link to this site']);
     root.appendChild(h('p', null, [own]));
-    void self;
     return root;
   };
 
@@ -948,7 +944,6 @@
   Page.prototype.focusSite = function (id, fromList) {
     var i = this.byId[id];
     if (i === undefined) return false;
-    var self = this;
     if (this.isNarrow() && this.panelOpen && this.located[i]) this.setPanelOpen(false);
     if (!this.located[i]) {
       this.showDetail(i);
@@ -981,12 +976,10 @@
       var popup = L.popup({ maxWidth: 340, minWidth: 220 }).setLatLng(latlng).setContent(this.popupContent(i)).openOn(this.map);
       after(popup);
     }
-    void self;
     return true;
   };
 
   Page.prototype.showDetail = function (i) {
-    var self = this;
     var d = this.detail;
     while (d.firstChild) d.removeChild(d.firstChild);
     var close = h('button', { type: 'button', class: 'mk-button mk-close', text: 'Close details' });
@@ -997,7 +990,6 @@
     d.hidden = false;
     if (this.isNarrow() && !this.panelOpen) this.setPanelOpen(true);
     d.focus();
-    void self;
   };
 
   // ------------------------------------------------------------------ list
