@@ -47,6 +47,9 @@ def test_self_contained(page):
     assert "sourceMappingURL" not in page
     assert "url(images/" not in page, "Leaflet's CSS images must be data: URIs"
     assert 'id="mk-panel"' in page and "mapkit.start(map_mapkit" in page
+    assert '<html lang="en">' in page and "user-scalable=no" not in page
+    for script in re.findall(r"<script>(.*?)</script>", page, re.S):
+        assert "<!--" not in script and "</script" not in script.lower()
 
 
 def test_credits_each_third_party_asset(page):

@@ -180,7 +180,7 @@ _CSS_URL = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9._-]+)\1\)")
 
 def _inline_js(text: str) -> str:
     """JavaScript made safe to sit inside a <script> element."""
-    text = _SOURCE_MAP.sub("", text)
+    text = _SOURCE_MAP.sub("", text).replace("<!--", "<\\!--")
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
@@ -576,6 +576,7 @@ def render_html(m: folium.Map) -> str:
     # folium forbids zooming the page (user-scalable=no), which keeps low-vision readers from
     # enlarging text on phones; allow it.
     text = _VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1">', text, count=1)
+    text = text.replace("<html>", '<html lang="en">', 1)
     if not text.endswith("\n"):
         text += "\n"
     if _REMOTE.search(text):
