@@ -752,7 +752,8 @@
           var div = L.DivIcon.prototype.createIcon.call(this, old);
           while (div.firstChild) div.removeChild(div.firstChild);
           div.appendChild(h('span', { text: String(this.options.count) }));
-          div.setAttribute('aria-label', this.options.count + ' sites here; press Enter to zoom in');
+          div.style.background = this.options.ring;
+          div.setAttribute('aria-label', this.options.count + ' sites here (' + this.options.summary + '); press Enter to zoom in');
           div.setAttribute('data-count', String(this.options.count));
           return div;
         }
@@ -765,7 +766,8 @@
         iconCreateFunction: function (c) {
           var n = c.getChildCount();
           var size = n < 10 ? 30 : n < 100 ? 36 : 44;
-          return new ClusterIcon({ className: 'mk-cluster', count: n, html: '', iconSize: [size, size] });
+          var mix = self.statusMix(c.getAllChildMarkers());
+          return new ClusterIcon({ className: 'mk-cluster', count: n, html: '', iconSize: [size, size], ring: mix.ring, summary: mix.summary });
         }
       });
       this.markers = new Array(this.n);
@@ -787,6 +789,30 @@
       this.grid = new GridLayer(this);
       this.grid.addTo(map);
     }
+  };
+
+  /* The statuses inside a cluster: a ring of status colours (CSS conic gradient) and a summary. */
+  Page.prototype.statusMix = function (markers) {
+    var counts = {};
+    var self = this;
+    markers.forEach(function (m) {
+      var s = self.features[m.mkIndex].properties.status;
+      counts[s] = (counts[s] || 0) + 1;
+    });
+    var total = markers.length || 1;
+    var at = 0;
+    var stops = [];
+    var words = [];
+    this.cfg.statuses.forEach(function (info) {
+      var k = counts[info.value] || 0;
+      if (!k) return;
+      var end = at + (360 * k) / total;
+      stops.push(info.color + ' ' + at.toFixed(1) + 'deg ' + end.toFixed(1) + 'deg');
+      words.push(k + ' ' + info.label.toLowerCase());
+      at = end;
+    });
+    if (at < 359.9) stops.push('#444444 ' + at.toFixed(1) + 'deg 360deg');
+    return { ring: 'conic-gradient(' + stops.join(', ') + ')', summary: words.join(', ') };
   };
 
   Page.prototype.draw = function (result) {
@@ -1179,6 +1205,9 @@
       var items = [];
       var shown = this.shown;
       var pad = 20;
+      var statusCodes = page.codes.status;
+      var statusValues = page.values.status;
+      var statusColors = statusValues.map(function (v) { return page.statusColor(v); });
       for (var k = 0; k < shown.length; k++) {
         var i = shown[k];
         if (!page.located[i]) continue;
@@ -1192,9 +1221,14 @@
         var b = bins[key];
         if (b === undefined) {
           bins[key] = items.length;
-          items.push({ i: i, n: 1, sx: x, sy: y, members: null });
+          items.push({ i: i, n: 1, sx: x, sy: y, mix: null });
         } else {
           var it = items[b];
+          if (!it.mix) {
+            it.mix = new Uint32Array(statusValues.length);
+            it.mix[statusCodes[it.i]]++;
+          }
+          it.mix[statusCodes[i]]++;
           it.n++;
           it.sx += x;
           it.sy += y;
@@ -1210,12 +1244,27 @@
           var r = item.n < 10 ? 13 : item.n < 100 ? 16 : item.n < 1000 ? 19 : 22;
           item.r = r;
           ctx.beginPath();
-          ctx.arc(item.x, item.y, r, 0, twoPi);
-          ctx.fillStyle = 'rgba(38, 50, 56, 0.88)';
+          ctx.arc(item.x, item.y, r + 1.5, 0, twoPi);
+          ctx.fillStyle = '#ffffff';
           ctx.fill();
-          ctx.lineWidth = 2;
-          ctx.strokeStyle = '#ffffff';
-          ctx.stroke();
+          // a ring of the statuses inside, as on the cluster markers
+          var a0 = -Math.PI / 2;
+          for (var sc = 0; sc < statusValues.length; sc++) {
+            var k = item.mix[sc];
+            if (!k) continue;
+            var a1 = a0 + twoPi * k / item.n;
+            ctx.beginPath();
+            ctx.moveTo(item.x, item.y);
+            ctx.arc(item.x, item.y, r, a0, a1);
+            ctx.closePath();
+            ctx.fillStyle = statusColors[sc];
+            ctx.fill();
+            a0 = a1;
+          }
+          ctx.beginPath();
+          ctx.arc(item.x, item.y, r - 5, 0, twoPi);
+          ctx.fillStyle = '#263238';
+          ctx.fill();
           ctx.fillStyle = '#ffffff';
           ctx.font = 'bold 12px system-ui, sans-serif';
           ctx.textAlign = 'center';
