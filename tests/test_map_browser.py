@@ -521,3 +521,25 @@ def test_shipped_dataset(open_map, tmp_path):
         assert int(row.locator(".mk-count").inner_text()) == int((frame["status"] == status).sum())
     m.page.locator(f".mk-facet-status input[value='closed']").click()
     expect_counts(m, frame, status=["closed"])
+
+
+def test_sparse_or_odd_data_does_not_break_the_page(open_map, write_data, tmp_path):
+    odd = {"type": "Feature", "id": "xx-odd", "geometry": {"type": "Point", "coordinates": [10, 10]},
+           "properties": {"id": "xx-odd", "status": "rumoured", "events": "not a list", "sources": [None, 5, {}],
+                          "opened": 2019, "name": None, "extra": {"nested": [1, 2]}}}
+    bare = {"type": "Feature", "geometry": None, "properties": {}}
+    path = write_data(collection(odd, bare, site()))
+    m = open_map(save_map(mapkit.load(path), tmp_path / "odd.html", tiles="none"))
+    assert m.errors == []
+    assert m.showing() == "Showing 3 of 3 sites (1 not on the map)"
+    m.page.locator(".mk-row", has_text="xx-odd").click()
+    m.page.locator(".leaflet-popup-content").wait_for()
+    m.page.locator(".mk-off .mk-row").click()
+    assert m.page.locator(".mk-detail").is_visible()
+    assert m.errors == []
+
+
+def test_no_sites(open_map, write_data, tmp_path):
+    path = write_data(collection())
+    m = open_map(save_map(mapkit.load(path), tmp_path / "empty.html", tiles="none"))
+    assert m.errors == [] and m.showing() == "Showing 0 of 0 sites"

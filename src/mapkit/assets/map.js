@@ -969,7 +969,10 @@
   /* Zoom to a site and open its popup (or show its details if it has no location). */
   Page.prototype.focusSite = function (id, fromList) {
     var i = this.byId[id];
-    if (i === undefined) return false;
+    return i === undefined ? false : this.focusIndex(i, fromList);
+  };
+
+  Page.prototype.focusIndex = function (i, fromList) {
     if (this.isNarrow() && this.panelOpen && this.located[i]) this.setPanelOpen(false);
     if (!this.located[i]) {
       this.showDetail(i);
@@ -1036,7 +1039,7 @@
         ].filter(Boolean).join(' · ') })
       ])
     ]);
-    b.addEventListener('click', function () { self.focusSite(id, true); });
+    b.addEventListener('click', function () { self.focusIndex(i, true); });
     return h('li', null, [b]);
   };
 
