@@ -300,7 +300,9 @@ def _outlines(countries, frame) -> dict:
             {"type": "Feature", "properties": {"iso_a2": props.get("iso_a2"), "name": props.get("name")},
              "geometry": _unwrap(geometry)}
         )
-    return {"type": "FeatureCollection", "features": features}
+    source = data.get("source") if isinstance(data.get("source"), str) else None
+    license_ = data.get("license") if isinstance(data.get("license"), str) else None
+    return {"type": "FeatureCollection", "source": source, "license": license_, "features": features}
 
 
 def _unwrap_ring(ring: list) -> list:
@@ -409,9 +411,9 @@ def page_config(
     ops = _operators(operators, frame)
     _layer, tiles_text = _tile_layer(tiles, tiles_attribution)
     credits = list(vendor_assets()["credits"])
-    credits.append({"name": "Natural Earth", "version": "1:110m / 1:50m via world-atlas 2.0.2",
-                    "license": "public domain (world-atlas: ISC)", "url": "https://www.naturalearthdata.com/",
-                    "package": "country outlines"})
+    credits.append({"name": "Natural Earth", "version": "", "license": outlines.get("license") or "public domain",
+                    "url": "https://www.naturalearthdata.com/",
+                    "package": "country outlines" + (f": {outlines['source']}" if outlines.get("source") else "")})
     if tiles_text:
         credits.append({"name": "Basemap tiles", "version": "", "license": tiles_text, "url": None,
                         "package": "loaded from the provider when online"})
