@@ -213,7 +213,8 @@ class ImportSummary:
         for note in self.notes:
             out.append(f"  note: {note}")
         if self.warnings:
-            out.append(f"  warnings: {len(self.warnings)} (run 'mapkit validate' for the details)")
+            out.append(f"  warnings (not errors): {len(self.warnings)}")
+            out.extend(f"    {w}" for w in self.warnings)
         if self.problems:
             out.append(f"  {len(self.problems)} problem(s): nothing written")
         elif self.dry_run:
