@@ -379,3 +379,23 @@ def test_shipped_dataset_imports_into_itself_unchanged(tmp_path):
     assert summary.added == [] and summary.updated == {}
     assert len(summary.unchanged) == len(io.read_json(SHIPPED)["features"])
     assert target.read_bytes() == SHIPPED.read_bytes()
+
+
+def test_spreadsheet_row_to_map_in_two_commands(target, tmp_path):
+    sheet = write_csv(tmp_path / "sites.csv", [NEW, GEOCODED])
+    page = tmp_path / "map.html"
+    assert main(["import", str(sheet), "--into", str(target)]) == 0
+    assert main(["build", str(target), "-o", str(page), "--tiles", "none"]) == 0
+    html = page.read_text("utf-8")
+    assert "au-perth-wenzhou" in html and "au-rydalmere-nantong" in html
+
+
+def test_failed_import_creates_no_file(target, tmp_path):
+    new_target = tmp_path / "new.geojson"
+    sheet = write_csv(tmp_path / "sites.csv", [NEW, BAD_DATE])
+    with pytest.raises(ImportFailed):
+        mapkit.import_sites(sheet, into=new_target)
+    assert not new_target.exists()
+    ok = write_csv(tmp_path / "ok.csv", [NEW])
+    summary = mapkit.import_sites(ok, into=new_target)
+    assert summary.created and summary.written and list(features_by_id(new_target)) == ["au-perth-wenzhou"]

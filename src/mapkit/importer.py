@@ -672,8 +672,9 @@ def _rows_from_geojson(path: Path, label: str, problems: list) -> list[_Incoming
                 out.coordinates = (float(coords[0]), float(coords[1]))
                 out.columns["geometry"] = "geometry"
         elif geometry is not None:
-            out.problems.append(ImportProblem(label, number, site, "geometry", geometry.get("type") if isinstance(geometry, Mapping) else geometry,
-                                              "the geometry is not a Point", "give a Point [longitude, latitude] or null", "geometry"))
+            kind = geometry.get("type") if isinstance(geometry, Mapping) else geometry
+            out.problems.append(ImportProblem(label, number, site, "geometry", kind, "the geometry is not a Point",
+                                              "give a Point [longitude, latitude] or null", "geometry"))
         incoming.append(out)
     return incoming
 
@@ -684,8 +685,6 @@ def _rows_from_geojson(path: Path, label: str, problems: list) -> list[_Incoming
 def _country_point(countries_path: Path | None, country: str) -> tuple[float, float] | None:
     if countries_path is None:
         return None
-    import shapely
-
     from mapkit.validation import outlines
 
     outline = outlines(countries_path).by_code.get(country)
@@ -878,7 +877,6 @@ def import_sites(
 
     # the target
     if into.exists():
-        before_text = None
         collection = io.read_json(into)
         if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection" \
                 or not isinstance(collection.get("features"), list):
@@ -987,7 +985,6 @@ def import_sites(
 
     # validate the merged result
     report = validate(json.loads(text), operators=operators_path, countries=countries_path)
-    rows_by_site = {site: inc for site, inc in touched.items()}
     for p in report.problems:
         if p.file != "<data>":  # the operators file beside the target
             if p.severity == "error":
@@ -997,7 +994,7 @@ def import_sites(
             summary.notes.append(p.message)
             continue
         site = (p.feature or "").split(" (feature #")[0] or None
-        inc = rows_by_site.get(site)
+        inc = touched.get(site)
         if inc is None:
             if p.severity == "error" and site is not None:
                 problems.append(ImportProblem(
@@ -1142,7 +1139,7 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
                               " (the gazetteer has places of 1000 people or more; check the spelling and the country)"))
                     merge.problems.append(ImportProblem(
                         label, inc.row, inc.site, inc.columns.get("city", "city"), city,
-                        (f"ambiguous place, not guessed: " if match.status == "ambiguous" else "place not found: ")
+                        ("ambiguous place, not guessed: " if match.status == "ambiguous" else "place not found: ")
                         + match.describe(), fix, f"place-{match.status}"))
         elif country and stated_precision in (None, "country"):
             point = _country_point(countries_path, country)
