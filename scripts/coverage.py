@@ -51,8 +51,10 @@ NAMES = {
 KNOWN_GAPS = (
     "Safeguard Defenders' master table (Patrol and Persuade, reproduced as images by JBpress) "
     "could not be read, so the further countries it counts are not named in any source seen.",
-    "Italy: Safeguard Defenders' per-city split was not seen; `it-unlocated` stands for the "
-    "stations beyond the eight placed in named cities.",
+    "Italy: Safeguard Defenders' per-city split was not seen; `it-unlocated`, `it-unlocated-2` "
+    "and `it-unlocated-3` stand for the three stations beyond the eight placed in named cities.",
+    "Uzbekistan, Cambodia and Brunei rest on one outlet (Ij-Reportika, relayed by Indian media); "
+    "no Safeguard Defenders text seen names them.",
     "Japan: the Nantong site is placed nowhere (foreign ministry), in Nagoya (Yukan Fuji's reading "
     "of Patrol and Persuade) and in Fukuoka Prefecture (`jp-fukuoka-nantong`); these may be one "
     "station.",
