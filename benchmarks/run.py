@@ -219,28 +219,19 @@ def machine_record() -> dict:
 
 
 def run_process(cmd, *, cwd, timeout: float, log_path: Path) -> dict:
-    """Run ``cmd`` in a fresh process: wall seconds, peak RSS (MB) of that process, exit status."""
-    with open(log_path, "wb") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                wall = time.perf_counter() - t0
-                break
-            if time.perf_counter() - t0 > timeout:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                wall = time.perf_counter() - t0
-                timed_out = True
-                break
-            time.sleep(0.005)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    result = {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "exit": proc.returncode}
-    if timed_out:
+    """Run ``cmd`` in a fresh process: wall seconds, peak RSS (MB) of that process, exit status.
+
+    Started through benchmarks/_spawn.py, a small fresh python, so that ru_maxrss is the command's own.
+    """
+    spawn = [sys.executable, "-S", str(HERE / "_spawn.py"), str(timeout), str(log_path), "--", *cmd]
+    try:
+        done = subprocess.run(spawn, cwd=cwd, capture_output=True, text=True, timeout=timeout + 60)
+        result = json.loads(done.stdout)
+    except (subprocess.TimeoutExpired, ValueError) as exc:
+        return {"wall_s": timeout, "peak_mb": 0.0, "exit": None, "status": "error", "error": f"spawn failed: {exc}"}
+    if result.pop("timed_out"):
         result["status"] = "timeout"
-    elif proc.returncode != 0:
+    elif result["exit"] != 0:
         result["status"] = "error"
         result["error"] = log_path.read_text(errors="replace")[-2000:]
     else:
@@ -424,8 +415,9 @@ def measure_tool(tool: str, dataset: dict, *, tools: Tools, browser: Browser | N
         "wall_s": median([b["wall_s"] for b in ok]) if ok else builds[-1]["wall_s"],
         "peak_mb": max(b["peak_mb"] for b in ok) if ok else None,
     }
-    if not ok:
-        entry["build"]["error"] = builds[-1].get("error", "")[-600:]
+    if len(ok) < len(builds) or not html.exists():
+        entry["build"]["status"] = builds[-1]["status"] if builds[-1]["status"] != "ok" else "error"
+        entry["build"]["error"] = builds[-1].get("error", "no HTML written")[-600:]
         entry["page"] = {"status": "skipped"}
         return entry
     entry["html_bytes"] = html.stat().st_size
@@ -580,6 +572,16 @@ def markdown(report: dict) -> str:
         f"Load before: `{report['load_before']}`; after: `{report['load_after']}`.",
         "",
     ]
+    merged = {}
+    for r in report["results"]:
+        if r.get("from_run"):
+            names = merged.setdefault(r["from_run"]["started"], (r["from_run"], []))[1]
+            if r["dataset"] not in names:
+                names.append(r["dataset"])
+    for origin, names in merged.values():
+        lines += [f"Rows for {', '.join(names)} come from the earlier run started {origin['started']} (mapkit commit "
+                  f"{origin.get('mapkit_commit')}; load before: `{origin['load_before']}`; after: "
+                  f"`{origin['load_after']}`).", ""]
     if report["config"].get("missing"):
         lines += ["Not measured: " + "; ".join(f"{t}: {w}" for t, w in report["config"]["missing"].items()), ""]
     lines += [
@@ -660,6 +662,15 @@ def plot(report_json: Path, png: Path, python: str) -> str | None:
 
 
 def dataset_facts(name: str, n: int, path: Path) -> dict:
+    """Counts and sizes of a dataset (computed in a child process: run.py itself stays small)."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import run; "
+            "print(json.dumps(run._dataset_facts(sys.argv[2], int(sys.argv[3]), run.Path(sys.argv[4]))))")
+    out = subprocess.run([sys.executable, "-c", code, str(HERE), name, str(n), str(path)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def _dataset_facts(name: str, n: int, path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     features = data["features"]
     compact = len(json.dumps(features, ensure_ascii=False, separators=(",", ":")).encode())
@@ -668,6 +679,45 @@ def dataset_facts(name: str, n: int, path: Path) -> dict:
         "located": sum(1 for f in features if f.get("geometry")),
         "compact_bytes_per_site": compact / max(1, len(features)),
     }
+
+
+README_BEGIN = "<!-- latest results: written by run.py -->"
+README_END = "<!-- end of latest results -->"
+
+
+def quote_in_readme(md: str) -> None:
+    """Quote the latest table (without its title) between the markers in benchmarks/README.md."""
+    readme = HERE / "README.md"
+    if not readme.exists():
+        return
+    text = readme.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        return
+    body = md.split("\n", 2)[2].strip() if md.startswith("# ") else md.strip()
+    body = body.replace("\n## ", "\n### ")
+    head, rest = text.split(README_BEGIN, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(f"{head}{README_BEGIN}\n\n{body}\n\n{README_END}{tail}", encoding="utf-8")
+
+
+def merge_earlier(report: dict, path: Path) -> None:
+    """Add the datasets of an earlier report that this run did not measure (all of their tools).
+
+    Every tool of one dataset still comes from one run, so the ratios stay side by side; each merged
+    row keeps the start time and load of its own run.
+    """
+    old = json.loads(path.read_text(encoding="utf-8"))
+    mine = {d["name"] for d in report["datasets"]}
+    origin = {"started": old["started"], "load_before": old["load_before"], "load_after": old["load_after"],
+              "mapkit_commit": old["machine"].get("mapkit_commit")}
+    for d in old["datasets"]:
+        if d["name"] in mine:
+            continue
+        report["datasets"].append({**d, "from_run": origin})
+        report["results"] += [{**r, "from_run": origin} for r in old["results"] if r["dataset"] == d["name"]]
+    order = {d["name"]: (d["name"] != "shipped", d["n"]) for d in report["datasets"]}
+    report["datasets"].sort(key=lambda d: order[d["name"]])
+    report["results"].sort(key=lambda r: order[r["dataset"]])  # stable: tools keep their order
 
 
 def parse_args(argv=None):
@@ -685,6 +735,9 @@ def parse_args(argv=None):
     ap.add_argument("--repeats", type=int, help="runs per measurement for N <= 10,000 (default 3; quick 1)")
     ap.add_argument("--timeout", type=float, default=120.0, help="time limit per step, seconds (default 120)")
     ap.add_argument("--filter-clicks", type=int, default=4, help="filter clicks per page load (default 4)")
+    ap.add_argument("--merge", metavar="JSON",
+                    help="keep the datasets this run does not measure from an earlier report (e.g. "
+                         "benchmarks/results/latest.json, to re-measure small N without re-running 100,000)")
     ap.add_argument("--no-browser", action="store_true", help="skip the page measurements")
     ap.add_argument("--mapkit-python", default=str(project_venv if project_venv.exists() else sys.executable),
                     help="python that runs `mapkit build` (default: the project's .venv)")
@@ -707,9 +760,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="mapkit-bench-"))
+    args.data_dir = str(Path(args.data_dir).resolve())
+    work = Path(args.work_dir).resolve() if args.work_dir else Path(tempfile.mkdtemp(prefix="mapkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now().astimezone()
     load_before = uptime()
@@ -727,7 +781,12 @@ def main(argv=None) -> int:
     datasets = []
     for n in args.sizes:
         log(f"dataset N={n:,}")
-        path = datagen.ensure_dataset(Path(args.data_dir), n)
+        path = datagen.dataset_path(Path(args.data_dir), n)
+        if not path.exists():  # generated in a child process too (imports geopandas)
+            subprocess.run([args.mapkit_python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import datagen; "
+                            "datagen.ensure_dataset(datagen.Path(sys.argv[2]), int(sys.argv[3]))",
+                            str(HERE), str(args.data_dir), str(n)], check=True)
+        datagen.write_support_files(Path(args.data_dir))
         datasets.append(dataset_facts(f"synthetic-{n}", n, path))
     shipped = REPO / "geodata" / "contact_points.geojson"
     if not args.no_shipped and shipped.exists():
@@ -777,7 +836,9 @@ def main(argv=None) -> int:
         "datasets": [{k: v for k, v in d.items() if k != "path"} for d in datasets],
         "results": results,
     }
-    report["targets"] = targets(results, args.timeout)
+    if args.merge:
+        merge_earlier(report, Path(args.merge))
+    report["targets"] = targets(report["results"], args.timeout)
     (out / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     why_not = plot(out / "latest.json", out / "latest.png", args.bench_python)
     if why_not:
@@ -786,6 +847,8 @@ def main(argv=None) -> int:
         (out / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md = markdown(report)
     (out / "latest.md").write_text(md, encoding="utf-8")
+    if out == (HERE / "results").resolve():
+        quote_in_readme(md)
     print(md)
     if not args.work_dir:
         shutil.rmtree(work, ignore_errors=True)
