@@ -38,6 +38,7 @@ from mapkit.filters import FACETS, FILTER_KEYS, NONE, TEXT_FIELDS, describe, nor
 from mapkit.io import (
     DEFAULT_COUNTRIES,
     DEFAULT_OPERATORS,
+    json_default,
     load,
     read_json,
     to_feature_collection,
@@ -253,11 +254,13 @@ def script_json(obj) -> str:
 
     Those characters only ever occur inside JSON strings, where ``\\u003c`` etc. mean the same.
     """
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.translate(_SCRIPT_ESCAPES)
-
-
-_SCRIPT_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=json_default)
+    # chained str.replace runs at C speed; str.translate with a mapping is ~30x slower on
+    # the tens of megabytes a large dataset embeds
+    for char in "<>&\u2028\u2029":
+        if char in text:
+            text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
 
 
 def _beside_data(frame, name: str) -> Path | None:
