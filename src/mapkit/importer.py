@@ -51,11 +51,9 @@ from typing import Any
 
 from mapkit import io, schema
 from mapkit.errors import DataFileError, ImportFailed, SheetError
+from mapkit.schema import ON_CONFLICT  # what to do when a row's value differs from the site's
 
 __all__ = ["ON_CONFLICT", "COLUMN_ALIASES", "REGION_COLUMNS", "ImportProblem", "ImportSummary", "import_sites", "read_table"]
-
-#: What to do when a row states a value that differs from the site's.
-ON_CONFLICT = ("update", "keep", "fail")
 
 #: Column names (lower case, spaces and hyphens as underscores) -> the field they give.
 COLUMN_ALIASES = {

@@ -20,10 +20,7 @@ import shapely
 from mapkit import schema
 from mapkit.errors import DataFileError
 
-#: Where the shipped data lives, relative to the repository root (the CLI's default).
-DEFAULT_DATA = Path("geodata") / "contact_points.geojson"
-DEFAULT_OPERATORS = Path("geodata") / "operators.geojson"
-DEFAULT_COUNTRIES = Path("geodata") / "countries.geojson"
+from mapkit.schema import DEFAULT_COUNTRIES, DEFAULT_DATA, DEFAULT_OPERATORS  # noqa: E402,F401 (re-exported)
 
 #: Decimals kept in any GeoJSON we write (RFC 7946 §11.2: about 10 cm).
 GEOJSON_DECIMALS = 6

@@ -8,6 +8,16 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+
+#: Where the shipped data lives, relative to the repository root (the CLI's defaults). Kept
+#: here, not in mapkit.io, so that the command line can name them without importing geopandas.
+DEFAULT_DATA = Path("geodata") / "contact_points.geojson"
+DEFAULT_OPERATORS = Path("geodata") / "operators.geojson"
+DEFAULT_COUNTRIES = Path("geodata") / "countries.geojson"
+
+#: What an import does when a row's value differs from the one held (see mapkit.importer).
+ON_CONFLICT = ("update", "keep", "fail")
 
 STATUSES = ("active", "reported", "under_investigation", "closed")
 MODES = ("physical", "cloud", "unknown")

@@ -7,7 +7,7 @@ import sys
 
 from mapkit import schema
 from mapkit.filters import FILTER_KEYS
-from mapkit.io import DEFAULT_DATA
+from mapkit.schema import DEFAULT_DATA
 
 
 def add_data_argument(parser: argparse.ArgumentParser, *, nargs=None) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from mapkit.io import DEFAULT_DATA
+from mapkit.schema import DEFAULT_DATA, ON_CONFLICT
 
 EXAMPLES = f"""\
 examples:
@@ -32,8 +32,6 @@ column, fix) and the exit status is 1.
 
 
 def register(sub) -> None:
-    from mapkit.importer import ON_CONFLICT
-
     parser = sub.add_parser(
         "import",
         help="add or update sites from a CSV, XLSX or GeoJSON file",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mapkit.cli.common import add_data_argument
-from mapkit.io import DEFAULT_DATA
+from mapkit.schema import DEFAULT_DATA
 
 
 def register(sub) -> None:
