@@ -356,7 +356,8 @@ def test_unlocated_site_is_listed(open_map, html):
     assert row.count() == 1 and "United States" in row.inner_text()
     row.click()
     detail = m.page.locator(".mk-detail")
-    assert detail.is_visible() and "Reported station (place not stated)" in detail.inner_text()
+    detail.wait_for(state="visible", timeout=3000)
+    assert "Reported station (place not stated)" in detail.inner_text()
     m.page.locator(".mk-facet-status label.mk-option", has_text="Active").locator("input").click()
     m.page.wait_for_function("document.querySelector('#mk-off-heading').textContent === 'Not on the map: 0'")
 
@@ -367,7 +368,7 @@ def test_list_sorts_and_clicking_a_row_zooms(open_map, html, frame):
     located_names = sorted(frame[frame.geometry.notna()]["name"], key=lambda s: mapkit.filters.fold(s))
     assert listed == located_names
     m.page.select_option("#mk-sort", "status")
-    statuses = [m.page.evaluate(f"mapkitPage.features[mapkitPage.byId[{json.dumps(i)}]].properties.status")
+    statuses = [m.page.evaluate(f"mapkitPage.val(mapkitPage.byId[{json.dumps(i)}], 'status')")
                 for i in m.page.locator("section.mk-section").first.locator(".mk-row").evaluate_all(
                     "els => els.map(e => e.dataset.id)")]
     order = ["active", "reported", "under_investigation", "closed"]
@@ -536,7 +537,7 @@ def test_sparse_or_odd_data_does_not_break_the_page(open_map, write_data, tmp_pa
     m.page.locator(".mk-row", has_text="xx-odd").click()
     m.page.locator(".leaflet-popup-content").wait_for()
     m.page.locator(".mk-off .mk-row").click()
-    assert m.page.locator(".mk-detail").is_visible()
+    m.page.locator(".mk-detail").wait_for(state="visible", timeout=3000)
     assert m.errors == []
 
 

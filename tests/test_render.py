@@ -12,7 +12,7 @@ import pytest
 import mapkit
 from mapkit.cli import main
 from mapkit.errors import MapkitError, RenderError
-from mapkit.render import build_map, check_tiles, render_html, save_map
+from mapkit.render import build_map, check_tiles, page_data, render_html, save_map
 from tests.browser import sample_collection
 from tests.conftest import OPERATORS, SHIPPED, collection, site
 
@@ -24,9 +24,11 @@ PAYLOAD = (
 
 
 def embedded(text: str) -> dict:
+    """The configuration embedded in the page, with the sites and outlines unpacked."""
     blocks = DATA_TAG.findall(text)
     assert len(blocks) == 1, "the data must be embedded exactly once"
-    return json.loads(blocks[0])
+    assert json.loads(blocks[0])["data"]["blob"], "the sites are in the one data block"
+    return page_data(text)
 
 
 @pytest.fixture

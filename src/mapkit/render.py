@@ -7,12 +7,19 @@ HTML file. What ends up in the page:
   images as ``data:`` URIs), never linked from a CDN; folium's own CDN links are switched off per
   element (never with ``add_js_link``, which changes class attributes for every map in the process).
 * ``assets/map.css`` and ``assets/map.js`` (real files in this package), inlined.
-* One ``<script type="application/json" id="mapkit-data">`` holding the configuration, the country
-  outlines and every site with every property, escaped so that nothing in the data can end the
-  script element. The page parses it once and inserts every value as text.
+* One ``<script type="application/json" id="mapkit-data">`` holding the configuration as escaped
+  JSON (nothing in the data can end the script element) and, in it, the sites and the country
+  outlines as one base64 blob of raw-deflate JSON pieces (:func:`pack_sites`): a "light" part the
+  page decodes before it is ready (the properties the map, filters, search and list need, one array
+  per property) and "heavy" chunks of rows (events, sources, notes, every other property) it decodes
+  only for a popup, a site's details or a download. The page inserts every value as text;
+  :func:`page_data` reads the data back from a page.
+
+The page is rendered with a short mark in place of the data, and the data written in its place
+(:func:`save_map` writes head, data and tail to the file; no copy of the whole page is made).
 
 The same frame and options give byte-identical HTML: folium's random element ids are replaced by
-a counter before rendering.
+a counter before rendering, and the data is compressed at a fixed zlib level with no timestamps.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import html
 import json
 import os
 import re
+import sys
+import zlib
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -38,11 +47,15 @@ from mapkit.filters import FACETS, FILTER_KEYS, NONE, TEXT_FIELDS, describe, nor
 from mapkit.io import (
     DEFAULT_COUNTRIES,
     DEFAULT_OPERATORS,
+    GEOJSON_DECIMALS,
+    _plain,
+    atomic_path,
+    gc_paused,
+    geometry_to_json,
     json_default,
     load,
     read_json,
     to_feature_collection,
-    write_text_atomic,
 )
 
 # --------------------------------------------------------------------------- tiles
@@ -263,6 +276,238 @@ def script_json(obj) -> str:
     return text
 
 
+#: Properties the map needs at once (drawing, filters and their counts, text search, the list and
+#: the labels): the "light" part of the page data, decoded before the page is ready. Every other
+#: property (events, sources, notes, dates, unknown fields: most of the bytes) is "heavy": packed
+#: in chunks of rows that the page decodes only when a popup, details or a download need them.
+LIGHT_FIELDS = tuple(dict.fromkeys(
+    ("id", *FACETS, *TEXT_FIELDS, "location_precision", "opened", "status_date")
+))
+#: Rows per heavy chunk: the unit the page decodes to show one site (a few hundred KB of JSON).
+HEAVY_CHUNK_ROWS = 250
+#: zlib level for the embedded data (fixed: the same data always gives the same bytes). Level 3
+#: is zlib's fastest with lazy-free matching: deflate (in a helper thread) stays well ahead of
+#: writing the JSON it compresses; levels 5-6 would save ~20 % of the bytes for 2-3x the time.
+COMPRESS_LEVEL = 3
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                            check_circular=False, default=json_default)
+_ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False,
+                                  check_circular=False, default=json_default)
+
+
+def _dump(obj) -> bytes:
+    """Compact JSON as UTF-8 bytes (lone surrogates, which UTF-8 cannot hold, written as escapes).
+
+    The data comes from JSON or a frame, so it holds no reference cycles (a cycle would end in
+    RecursionError rather than run forever).
+    """
+    try:
+        return _ENCODER.encode(obj).encode("utf-8")
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(obj).encode("ascii")
+
+
+def _plain_column(values: list) -> list:
+    """A column's values as JSON-able values, as :func:`mapkit.io.to_feature_collection` gives them."""
+    return [_plain(v) for v in values]
+
+
+def _dump_column(values: list) -> bytes:
+    try:
+        return _dump(values)
+    except ValueError:  # NaN at the top level of a cell (frames not made by mapkit.load): null
+        try:
+            return _dump(_plain_column(values))
+        except ValueError:
+            raise RenderError("the data holds a NaN or infinite number inside a list or object; "
+                              "replace it with null") from None
+    except RecursionError:
+        raise RenderError("the data holds a list or object nested too deeply (or inside itself)") from None
+
+
+def _points(frame) -> tuple[list, list, dict]:
+    """Longitudes and latitudes in millionths of a degree (None where there is no point), and the
+    full geometry of the rows that are not plain 2D points.
+
+    ``x / 1e6`` (in Python or JavaScript: a correctly rounded division) is exactly the float the
+    GeoJSON export writes, ``round(x, 6)`` (see :func:`mapkit.io.geometry_to_json`).
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    n = len(geoms)
+    if not n:
+        return [], [], {}
+    kind = shapely.get_type_id(geoms)
+    empty = shapely.is_empty(geoms)
+    point = (kind == 0) & ~empty
+    flat = point & ~shapely.has_z(geoms)
+    scale = 10 ** GEOJSON_DECIMALS
+    out = []
+    for values in (shapely.get_x(geoms), shapely.get_y(geoms)):
+        values = np.where(point, values, 0.0)
+        scaled = values * scale
+        micro = np.rint(scaled)
+        # where x * 1e6 lies within float error of a half, rounding it may differ from rounding
+        # the decimal value: ask Python's round() there (it rounds the exact decimal)
+        for i in np.flatnonzero(np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6).tolist():
+            micro[i] = round(round(float(values[i]), GEOJSON_DECIMALS) * scale)
+        column = micro.astype(np.int64).tolist()
+        for i in np.flatnonzero(~point).tolist():
+            column[i] = None
+        out.append(column)
+    other = {str(i): geometry_to_json(geoms[i]) for i in np.flatnonzero((kind >= 0) & ~empty & ~flat).tolist()}
+    return out[0], out[1], other
+
+
+class _Packer:
+    """Collects the page data: one byte blob of raw-deflate pieces, compressed in a helper thread
+    (zlib releases the GIL) while the main thread writes the next piece's JSON."""
+
+    def __init__(self):
+        import queue
+        import threading
+
+        # bounded: the JSON waiting to be compressed stays a few megabytes
+        self._queue: queue.Queue = queue.Queue(maxsize=16)
+        self._parts: list[bytes] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="mapkit-deflate", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if self._error is None:
+                try:
+                    self._parts.append(zlib.compress(data, COMPRESS_LEVEL, -15))
+                except BaseException as exc:  # noqa: BLE001 (re-raised in finish)
+                    self._error = exc
+
+    def add(self, data: bytes) -> None:
+        """Queue one piece (raw JSON bytes) to compress."""
+        self._queue.put(data)
+
+    def finish(self) -> tuple[str, list[int]]:
+        """The base64 text of all pieces and the byte offset where each piece starts (plus the end)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        offsets = [0]
+        for part in self._parts:
+            offsets.append(offsets[-1] + len(part))
+        blob = base64.b64encode(b"".join(self._parts)).decode("ascii")
+        self._parts = []
+        return blob, offsets
+
+
+def pack_sites(frame, outlines: Mapping, *, chunk_rows: int = HEAVY_CHUNK_ROWS) -> dict:
+    """The sites (and the drawing outlines) as the page embeds them; :func:`unpack_sites` reverses it.
+
+    Returns ``{"n", "columns", "named", "light", "heavy", "chunkRows", "chunks", "rawBytes",
+    "heavyBytes", "blob"}``: ``blob`` is base64 of raw-deflate pieces starting at the byte offsets ``chunks``
+    (the last one is the end). Piece 0 is the light part (``{"columns": {name: [values]}, "x": [lon],
+    "y": [lat] in millionths of a degree, "geometry": {row: geometry that is not a 2D point}, "outlines"}``); then piece k holds rows ``(k-1)*chunkRows`` on of the heavy
+    columns, column by column (``[[column 1 values], [column 2 values], ...]``). Every property of
+    every site is there, as :func:`mapkit.io.to_feature_collection` gives it: ``named`` properties
+    always, others only when not null.
+    """
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    geometry_name = frame.geometry.name
+    columns = [str(c) for c in frame.columns if c != geometry_name]
+    if len(set(columns)) != len(columns):
+        raise RenderError("the frame has two columns of the same name; rename one")
+    named = [c in schema.PROPERTY_ORDER for c in columns]
+    light = [c for c in columns if c in LIGHT_FIELDS]
+    heavy = [c for c in columns if c not in LIGHT_FIELDS]
+    n = len(frame)
+    chunk_rows = max(1, int(chunk_rows))
+    raw = light_raw = 0
+    packer = _Packer()
+    switch = sys.getswitchinterval()
+    # the helper thread needs the GIL back briefly after each piece; the default 5 ms wait for it
+    # would leave it idle most of the time
+    sys.setswitchinterval(0.0005)
+    try:
+        with gc_paused():
+            xs, ys, other = _points(frame)
+            data = b"".join([
+                b'{"columns":{',
+                b",".join(_dump(c) + b":" + _dump_column(frame[c].tolist()) for c in light),
+                b'},"x":', _dump(xs), b',"y":', _dump(ys), b',"geometry":', _dump(other),
+                b',"outlines":', _dump(outlines), b"}",
+            ])
+            del xs, ys, other
+            raw = light_raw = len(data)
+            packer.add(data)
+            values = [frame[c].tolist() for c in heavy]
+            for start in range(0, n, chunk_rows):
+                # one column at a time: short calls, so the helper thread gets the GIL back soon
+                data = b"[" + b",".join(_dump_column(col[start:start + chunk_rows]) for col in values) + b"]"
+                raw += len(data)
+                packer.add(data)
+            del values, data
+    finally:
+        sys.setswitchinterval(switch)
+        blob, offsets = packer.finish()
+    return {
+        "n": n, "columns": columns, "named": named, "light": light, "heavy": heavy,
+        "chunkRows": chunk_rows, "chunks": offsets, "rawBytes": raw, "heavyBytes": raw - light_raw, "blob": blob,
+    }
+
+
+def _inflate(blob: bytes, start: int, end: int):
+    return json.loads(zlib.decompress(blob[start:end], -15).decode("utf-8"))
+
+
+def unpack_sites(packed: Mapping, meta: Mapping | None = None) -> dict:
+    """The FeatureCollection and the drawing outlines in page data made by :func:`pack_sites`
+    (for tests and tools: the page's JavaScript does the same). Returns ``{"sites", "outlines"}``."""
+    blob = base64.b64decode(packed["blob"])
+    offsets = packed["chunks"]
+    light = _inflate(blob, offsets[0], offsets[1])
+    n = packed["n"]
+    columns = dict(light["columns"])
+    heavy = {name: [] for name in packed["heavy"]}
+    for k in range(1, len(offsets) - 1):
+        chunk = _inflate(blob, offsets[k], offsets[k + 1])
+        for name, values in zip(packed["heavy"], chunk):
+            heavy[name].extend(values)
+    columns.update(heavy)
+    features = []
+    for i in range(n):
+        props = {}
+        for name, is_named in zip(packed["columns"], packed["named"]):
+            value = columns[name][i]
+            if value is not None or is_named:
+                props[name] = value
+        geometry = light["geometry"].get(str(i))
+        if geometry is None and light["x"][i] is not None:
+            geometry = {"type": "Point", "coordinates": [light["x"][i] / 1e6, light["y"][i] / 1e6]}
+        features.append({"type": "Feature", "id": props.get("id"), "geometry": geometry, "properties": props})
+    return {"sites": {"type": "FeatureCollection", **dict(meta or {}), "features": features},
+            "outlines": _outlines_geojson(light["outlines"])}
+
+
+def page_data(text: str) -> dict:
+    """The configuration embedded in a page written by :func:`save_map`, with ``sites`` (every
+    feature with every property) and ``outlines`` unpacked. Raises RenderError if there is none."""
+    blocks = _DATA_BLOCK.findall(text)
+    if len(blocks) != 1:
+        raise RenderError(f"expected one mapkit-data block in the page, found {len(blocks)}")
+    config = json.loads(blocks[0])
+    config.update(unpack_sites(config["data"], config.get("meta")))
+    return config
+
+
+_DATA_BLOCK = re.compile(r'<script type="application/json" id="mapkit-data">(.*?)</script>', re.S)
+
+
 def _beside_data(frame, name: str) -> Path | None:
     source = frame.attrs.get("source")
     if source:
@@ -299,47 +544,70 @@ def _outlines(countries, frame) -> dict:
         if not geometry:
             continue
         props = feature.get("properties") or {}
-        features.append(
-            {"type": "Feature", "properties": {"iso_a2": props.get("iso_a2"), "name": props.get("name")},
-             "geometry": _unwrap(geometry)}
-        )
+        features.append([props.get("iso_a2"), props.get("name"), _pack_geometry(geometry)])
     source = data.get("source") if isinstance(data.get("source"), str) else None
     license_ = data.get("license") if isinstance(data.get("license"), str) else None
-    return {"type": "FeatureCollection", "source": source, "license": license_, "features": features}
+    return {"source": source, "license": license_, "features": features}
 
 
-def _unwrap_ring(ring: list) -> list:
-    """A ring for drawing: 2 decimals (about 1 km, finer than 1:50m outlines), no repeated points,
-    and longitudes made continuous where the ring crosses the antimeridian (179 -> 181), so a canvas
-    does not draw a line across the whole world for Russia or Fiji."""
-    out = []
-    shift = 0.0
-    previous = None
-    for point in ring:
-        lon = point[0]
-        if previous is not None:
-            step = lon + shift - previous
-            if step > 270:
-                shift -= 360
-            elif step < -270:
-                shift += 360
-        previous = lon + shift
-        xy = [round(lon + shift, 2) + 0.0, round(point[1], 2) + 0.0]
-        if not out or xy != out[-1]:
-            out.append(xy)
-    if len(out) > 1 and out[0] != out[-1]:
-        out.append(out[0])
-    return out
+#: Outline coordinates are drawn at 1/100 degree (about 1 km: finer than 1:50m outlines).
+_OUTLINE_SCALE = 100
 
 
-def _unwrap(geometry: Mapping) -> Mapping:
+def _pack_ring(ring: list) -> list:
+    """A ring for drawing as a flat list of integer steps in 1/100 degree, ``[x0, y0, dx1, dy1, ...]``:
+    no repeated points, and longitudes made continuous where the ring crosses the antimeridian
+    (179 -> 181), so a canvas does not draw a line across the whole world for Russia or Fiji."""
+    import numpy as np
+
+    if not ring:
+        return []
+    xy = np.array([p[:2] for p in ring], dtype=float)
+    lon = xy[:, 0]
+    step = np.diff(lon)
+    turn = np.where(step > 270, -360.0, np.where(step < -270, 360.0, 0.0))
+    xy[1:, 0] += np.cumsum(turn)
+    q = np.rint(xy * _OUTLINE_SCALE).astype(np.int64)
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = (q[1:] != q[:-1]).any(axis=1)
+    q = q[keep]
+    if len(q) > 1 and (q[0] != q[-1]).any():
+        q = np.vstack([q, q[:1]])
+    steps = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return steps.ravel().tolist()
+
+
+def _pack_geometry(geometry: Mapping):
+    """A (multi)polygon as a list of polygons of packed rings; any other geometry as it is."""
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind == "Polygon":
-        return {"type": kind, "coordinates": [_unwrap_ring(r) for r in coords]}
+        return [[_pack_ring(r) for r in coords]]
     if kind == "MultiPolygon":
-        return {"type": kind, "coordinates": [[_unwrap_ring(r) for r in poly] for poly in coords]}
+        return [[_pack_ring(r) for r in poly] for poly in coords]
     return geometry
+
+
+def _unpack_ring(flat: list) -> list:
+    out = []
+    x = y = 0
+    for k in range(0, len(flat), 2):
+        x += flat[k]
+        y += flat[k + 1]
+        out.append([x / _OUTLINE_SCALE, y / _OUTLINE_SCALE])
+    return out
+
+
+def _outlines_geojson(packed: Mapping) -> dict:
+    """The drawing outlines as a GeoJSON FeatureCollection (what the page draws)."""
+    features = []
+    for iso_a2, name, geometry in packed["features"]:
+        if isinstance(geometry, list):
+            geometry = {"type": "MultiPolygon",
+                        "coordinates": [[_unpack_ring(r) for r in poly] for poly in geometry]}
+        features.append({"type": "Feature", "properties": {"iso_a2": iso_a2, "name": name}, "geometry": geometry})
+    return {"type": "FeatureCollection", "source": packed.get("source"), "license": packed.get("license"),
+            "features": features}
 
 
 def _operators(operators, frame) -> dict:
@@ -380,10 +648,9 @@ def _country_names(outlines: dict, codes) -> dict:
     import pycountry
 
     by_code = {}
-    for feature in outlines["features"]:
-        props = feature["properties"]
-        if props.get("iso_a2") and props.get("name"):
-            by_code.setdefault(props["iso_a2"], props["name"])
+    for iso_a2, name, _geometry in outlines["features"]:
+        if iso_a2 and name:
+            by_code.setdefault(iso_a2, name)
     names = {}
     for code in sorted({c for c in codes if isinstance(c, str) and c}):
         name = by_code.get(code)
@@ -407,9 +674,12 @@ def page_config(
     prefilter: Mapping | None = None,
     cluster_threshold: int = CLUSTER_THRESHOLD,
 ) -> dict:
-    """Everything the page script needs, as one JSON-able dict (embedded once in the page)."""
+    """Everything the page script needs, as one JSON-able dict (embedded once in the page).
+
+    The sites and the country outlines are in ``data`` (see :func:`pack_sites`; :func:`page_data`
+    reads them back from a page).
+    """
     meta = dict(frame.attrs.get("collection") or {})
-    sites = to_feature_collection(frame, metadata=meta)
     outlines = _outlines(countries, frame)
     ops = _operators(operators, frame)
     _layer, tiles_text = _tile_layer(tiles, tiles_attribution)
@@ -445,8 +715,7 @@ def page_config(
         "tiles": tiles if tiles in ("default", "none") else "custom",
         "credits": credits,
         "generator": f"mapkit {__version__}, folium {folium.__version__}",
-        "outlines": outlines,
-        "sites": sites,
+        "data": pack_sites(frame, outlines),
     }
 
 
@@ -483,6 +752,21 @@ class RawHTML(Element):
 
     def render(self, **kwargs) -> str:
         return self._text
+
+
+#: Where the page data goes. The page is rendered with this short mark (the data can be tens of
+#: megabytes, and folium's Jinja templates and our checks need not see it), and the data is written
+#: in its place. Nothing else can contain it: data is escaped JSON (no "<") and the title HTML-escaped.
+_PAYLOAD_MARK = "<!--mapkit:page-data-->"
+
+
+class PageData(RawHTML):
+    """The body's own elements and the data block; renders the data as :data:`_PAYLOAD_MARK`."""
+
+    def __init__(self, payload: str):
+        super().__init__(_BODY.replace("{payload}", _PAYLOAD_MARK))
+        self._name = "PageData"
+        self.payload = payload
 
 
 _BODY = """<header id="mk-header" class="mk-header"></header>
@@ -539,7 +823,7 @@ def build_map(
     figure = m.get_root()
     figure.title = html.escape(config["title"])
     figure.header.add_child(RawHTML(_assets_html()), name="mapkit_assets")
-    figure.html.add_child(RawHTML(_BODY.replace("{payload}", script_json(config))), name="mapkit_body")
+    figure.html.add_child(PageData(script_json(config)), name="mapkit_body")
     return m
 
 
@@ -571,9 +855,12 @@ _VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
 _REMOTE = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
 
 
-def render_html(m: folium.Map) -> str:
-    """The page as a string (self-contained; the same map always renders the same bytes)."""
+def _render_parts(m: folium.Map) -> tuple[str, str, str]:
+    """The page as (head, data, tail): head + data + tail is the whole page."""
     figure = _prepare(m)
+    data = [e for e in figure.html._children.values() if isinstance(e, PageData)]
+    if len(data) != 1:
+        raise RenderError("the map has no page data (or more than one); build it with mapkit.build_map")
     text = figure.render()
     # folium forbids zooming the page (user-scalable=no), which keeps low-vision readers from
     # enlarging text on phones; allow it.
@@ -583,7 +870,15 @@ def render_html(m: folium.Map) -> str:
         text += "\n"
     if _REMOTE.search(text):
         raise RenderError("the page would load a script or stylesheet from the network; this is a mapkit bug")
-    return text
+    head, mark, tail = text.partition(_PAYLOAD_MARK)
+    if not mark or _PAYLOAD_MARK in tail:
+        raise RenderError("the page data mark is missing or repeated in the page; this is a mapkit bug")
+    return head, data[0].payload, tail
+
+
+def render_html(m: folium.Map) -> str:
+    """The page as a string (self-contained; the same map always renders the same bytes)."""
+    return "".join(_render_parts(m))
 
 
 def save_map(map_or_frame, path: str | os.PathLike, **build_kwargs) -> Path:
@@ -606,11 +901,18 @@ def save_map(map_or_frame, path: str | os.PathLike, **build_kwargs) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"cannot create the directory {path.parent} ({exc.strerror}); choose another -o path") from None
+    head, data, tail = _render_parts(m)
     try:
-        return write_text_atomic(path, render_html(m))
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                for part in (head, data, tail):
+                    fh.write(part)
+                fh.flush()
+                os.fsync(fh.fileno())
+        return path
     except OSError as exc:
         raise RenderError(f"cannot write {path} ({exc.strerror}); check the path and permissions") from None
 
 
-__all__ = ["build_map", "save_map", "render_html", "check_tiles", "page_config", "script_json",
-           "DEFAULT_TILES", "STATUS_COLORS", "CLUSTER_THRESHOLD"]
+__all__ = ["build_map", "save_map", "render_html", "check_tiles", "page_config", "page_data", "pack_sites",
+           "unpack_sites", "script_json", "DEFAULT_TILES", "STATUS_COLORS", "CLUSTER_THRESHOLD"]

@@ -1,9 +1,15 @@
 /* mapkit page script.
  *
- * Reads the configuration and the sites from the JSON script element #mapkit-data
- * (parsed once), draws the sites over the country outlines, and runs the filter panel, the list,
- * the legend, the URL-hash state and the download. Every value from the data reaches the page as
- * text (textContent, DOM nodes, attribute values); only http(s) URLs become links.
+ * Reads the configuration from the JSON script element #mapkit-data (parsed once). The sites come
+ * in it as one base64 blob of raw-deflate pieces (see mapkit.render.pack_sites): the "light" part
+ * (the properties the map, the filters, the search and the list need, one array per property,
+ * plus the points and the country outlines) is decoded before the page is ready; the "heavy" part
+ * (events, sources, notes, every other property) comes in chunks of rows, decoded only when a
+ * popup, a site's details or a download needs them (the browser's own DecompressionStream; no
+ * third-party code). The script draws the sites over the country outlines and runs the filter
+ * panel, the list, the legend, the URL-hash state and the download. Every value from the data
+ * reaches the page as text (textContent, DOM nodes, attribute values); only http(s) URLs become
+ * links.
  *
  * The filter rules are the ones of mapkit.filters (Python), from the same field lists, which the
  * build embeds in the configuration: AND across fields, OR within a field; operator "" = none;
@@ -16,6 +22,8 @@
 
   var PARTIAL_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
   var LIST_PAGE = 200;
+  // heavy data up to this many bytes of JSON is decoded in idle time after the page is ready
+  var PREFETCH_BYTES = 4 << 20;
 
   // ------------------------------------------------------------------ small helpers
 
@@ -81,13 +89,62 @@
     return n.toLocaleString('en') + ' ' + (n === 1 ? one : many);
   }
 
+  // ------------------------------------------------------------------ the embedded data
+
+  function base64Bytes(s) {
+    if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(s);
+    var bin = atob(s);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  /* Bytes [start, end) of the base64 blob, decoding only the base64 groups that hold them. */
+  function blobBytes(b64, start, end) {
+    var a = Math.floor(start / 3);
+    var b = Math.ceil(end / 3);
+    return base64Bytes(b64.slice(a * 4, b * 4)).subarray(start - a * 3, end - a * 3);
+  }
+
+  /* Raw-deflate bytes -> the JSON value they hold (a Promise). */
+  function inflateJSON(bytes) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  /* Outlines as GeoJSON: rings come as integer steps in 1/100 degree. */
+  function outlinesGeoJSON(packed) {
+    var features = (packed.features || []).map(function (f) {
+      var geometry = f[2];
+      if (Array.isArray(geometry)) {
+        geometry = {
+          type: 'MultiPolygon',
+          coordinates: geometry.map(function (poly) {
+            return poly.map(function (steps) {
+              var ring = new Array(steps.length / 2);
+              var x = 0, y = 0;
+              for (var k = 0; k < steps.length; k += 2) {
+                x += steps[k];
+                y += steps[k + 1];
+                ring[k / 2] = [x / 100, y / 100];
+              }
+              return ring;
+            });
+          })
+        };
+      }
+      return { type: 'Feature', properties: { iso_a2: f[0], name: f[1] }, geometry: geometry };
+    });
+    return { type: 'FeatureCollection', features: features };
+  }
+
   // ------------------------------------------------------------------ the page
 
   function Page(map, dataNode) {
     var cfg = JSON.parse(dataNode.textContent);
     this.map = map;
     this.cfg = cfg;
-    this.features = cfg.sites.features || [];
+    this.data = cfg.data;
     this.meta = cfg.meta || {};
     this.NONE = cfg.none;
     this.facets = cfg.facets;
@@ -101,8 +158,92 @@
     this.state = this.emptyState();
     this.lastHash = null;
     this.listLimit = LIST_PAGE;
-    this.index();
+    this.chunkCache = {};
+    this.popupToken = 0;
   }
+
+  /* Decode the light part (a Promise): the columns the map needs, the points, the outlines. */
+  Page.prototype.load = function () {
+    var self = this;
+    var d = this.data;
+    return inflateJSON(blobBytes(d.blob, d.chunks[0], d.chunks[1])).then(function (light) {
+      self.cols = light.columns;
+      self.x = light.x;
+      self.y = light.y;
+      self.otherGeometry = light.geometry || {};
+      self.outlines = outlinesGeoJSON(light.outlines);
+      self.index();
+    });
+  };
+
+  /* A light property of site i (undefined if the data has no such column). */
+  Page.prototype.val = function (i, field) {
+    var col = this.cols[field];
+    return col === undefined ? undefined : col[i];
+  };
+
+  /* The heavy columns of the chunk that holds site i (a Promise of [[column values], ...]). */
+  Page.prototype.chunk = function (k) {
+    var cached = this.chunkCache[k];
+    if (cached) return cached;
+    var d = this.data;
+    var promise = inflateJSON(blobBytes(d.blob, d.chunks[k + 1], d.chunks[k + 2]));
+    this.chunkCache[k] = promise;
+    var self = this;
+    promise.catch(function () { delete self.chunkCache[k]; });
+    return promise;
+  };
+
+  /* Every property of site i, in the data's order (named properties always, others when set),
+     from the light columns and a decoded heavy chunk. */
+  Page.prototype.properties = function (i, chunk) {
+    var d = this.data;
+    var row = i - Math.floor(i / d.chunkRows) * d.chunkRows;
+    var heavyAt = this.heavyAt;
+    var props = {};
+    for (var k = 0; k < d.columns.length; k++) {
+      var name = d.columns[k];
+      var h = heavyAt[name];
+      var v = h === undefined ? this.cols[name][i] : chunk[h][row];
+      if (v === null || v === undefined) {
+        if (d.named[k]) props[name] = null;
+      } else {
+        props[name] = v;
+      }
+    }
+    return props;
+  };
+
+  /* Every property of site i (a Promise). */
+  Page.prototype.details = function (i) {
+    var self = this;
+    return this.chunk(Math.floor(i / this.data.chunkRows)).then(function (chunk) {
+      return self.properties(i, chunk);
+    });
+  };
+
+  /* Site i as the GeoJSON Feature mapkit.io.to_feature_collection gives. */
+  Page.prototype.feature = function (i, props) {
+    var geometry = this.otherGeometry[String(i)];
+    if (geometry === undefined) {
+      geometry = this.x[i] === null || this.x[i] === undefined ? null :
+        { type: 'Point', coordinates: [this.x[i] / 1e6, this.y[i] / 1e6] };
+    }
+    return { type: 'Feature', id: props.id === undefined ? null : props.id, geometry: geometry, properties: props };
+  };
+
+  /* Decode the heavy chunks while the page is idle, when they are small (popups then open at once). */
+  Page.prototype.prefetch = function () {
+    var d = this.data;
+    if (d.heavyBytes > PREFETCH_BYTES) return;
+    var self = this;
+    var k = 0;
+    var next = function () {
+      if (k >= d.chunks.length - 2) return;
+      self.chunk(k++).then(next, function () { /* decoded again when needed */ });
+    };
+    setTimeout(next, 0);
+  };
 
   Page.prototype.emptyState = function () {
     var st = { from: null, to: null, text: '', sort: 'name', lines: false, site: null };
@@ -113,20 +254,28 @@
   /* Precompute per-facet value codes, years, locations and sort orders (once). */
   Page.prototype.index = function () {
     var self = this;
-    var n = this.features.length;
+    var d = this.data;
+    var n = d.n;
     this.n = n;
+    this.heavyAt = {};
+    d.heavy.forEach(function (name, k) { self.heavyAt[name] = k; });
+    var none = new Array(n); // a column the data does not have: all null
+    for (var j = 0; j < n; j++) none[j] = null;
+    this.facets.forEach(function (f) { if (!self.cols[f]) self.cols[f] = none; });
     this.values = {};
     this.codes = {};
     this.valueIndex = {};
     this.facets.forEach(function (f) {
-      var seen = {};
+      var seen = Object.create(null);
       var vals = [];
       var codes = new Uint32Array(n);
+      var col = self.cols[f];
       for (var i = 0; i < n; i++) {
-        var v = self.features[i].properties[f];
+        var v = col[i];
         v = v === null || v === undefined ? self.NONE : String(v);
-        if (!(v in seen)) { seen[v] = vals.length; vals.push(v); }
-        codes[i] = seen[v];
+        var c = seen[v];
+        if (c === undefined) { c = seen[v] = vals.length; vals.push(v); }
+        codes[i] = c;
       }
       self.values[f] = vals;
       self.codes[f] = codes;
@@ -136,21 +285,32 @@
     this.lat = new Float64Array(n);
     this.lon = new Float64Array(n);
     this.located = new Uint8Array(n);
-    this.byId = {};
+    this.byId = Object.create(null);
+    var opened = this.cols.opened || none;
+    var ids = this.cols.id || none;
+    var xs = this.x, ys = this.y;
+    var yearOf = Object.create(null); // dates repeat: parse each one once
     var nLocated = 0;
     for (var i = 0; i < n; i++) {
-      var feature = this.features[i];
-      var p = feature.properties;
-      var y = partialYear(p.opened);
-      this.years[i] = y === null ? -2147483648 : y;
-      var g = feature.geometry;
-      if (g && g.type === 'Point' && g.coordinates && isFinite(g.coordinates[0]) && isFinite(g.coordinates[1])) {
-        this.lon[i] = g.coordinates[0];
-        this.lat[i] = g.coordinates[1];
+      var o = opened[i];
+      if (o === null || o === undefined) {
+        this.years[i] = -2147483648;
+      } else {
+        var y = yearOf[o];
+        if (y === undefined) {
+          y = partialYear(o);
+          y = yearOf[o] = y === null ? -2147483648 : y;
+        }
+        this.years[i] = y;
+      }
+      if (xs[i] !== null && xs[i] !== undefined) {
+        this.lon[i] = xs[i] / 1e6;
+        this.lat[i] = ys[i] / 1e6;
         this.located[i] = 1;
         nLocated++;
       }
-      if (p.id !== null && p.id !== undefined) this.byId[String(p.id)] = i;
+      var id = ids[i];
+      if (id !== null && id !== undefined) this.byId[String(id)] = i;
     }
     this.nLocated = nLocated;
     this.haystacks = null; // built on first text search
@@ -159,13 +319,13 @@
 
   Page.prototype.haystack = function () {
     if (!this.haystacks) {
-      var fields = this.cfg.textFields;
+      var self = this;
+      var cols = this.cfg.textFields.map(function (f) { return self.cols[f]; }).filter(Boolean);
       var out = new Array(this.n);
       for (var i = 0; i < this.n; i++) {
-        var p = this.features[i].properties;
         var parts = [];
-        for (var k = 0; k < fields.length; k++) {
-          if (typeof p[fields[k]] === 'string') parts.push(fold(p[fields[k]]));
+        for (var k = 0; k < cols.length; k++) {
+          if (typeof cols[k][i] === 'string') parts.push(fold(cols[k][i]));
         }
         out[i] = parts.join('\n');
       }
@@ -183,25 +343,24 @@
     var names = new Array(n);
     for (var i = 0; i < n; i++) {
       idx[i] = i;
-      var p = this.features[i].properties;
-      names[i] = fold(text(p.name || p.id));
+      names[i] = fold(text(this.val(i, 'name') || this.val(i, 'id')));
     }
     function byName(a, b) { return names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b; }
     var cmp = byName;
     if (key === 'country') {
-      var cn = idx.map(function (i) { return fold(self.countryName(self.features[i].properties.country)); });
+      var cn = idx.map(function (i) { return fold(self.countryName(self.val(i, 'country'))); });
       cmp = function (a, b) { return cn[a] < cn[b] ? -1 : cn[a] > cn[b] ? 1 : byName(a, b); };
     } else if (key === 'status') {
       var rank = {};
       this.cfg.statuses.forEach(function (s, r) { rank[s.value] = r; });
       var sr = idx.map(function (i) {
-        var s = self.features[i].properties.status;
+        var s = self.val(i, 'status');
         return s in rank ? rank[s] : 99;
       });
       cmp = function (a, b) { return sr[a] - sr[b] || byName(a, b); };
     } else if (key === 'date') {
       // newest status date first; sites without one last
-      var dk = idx.map(function (i) { return dateKey(self.features[i].properties.status_date); });
+      var dk = idx.map(function (i) { return dateKey(self.val(i, 'status_date')); });
       cmp = function (a, b) {
         if (dk[a] === dk[b]) return byName(a, b);
         if (!dk[a]) return 1;
@@ -239,8 +398,16 @@
     return info ? info.color : '#444444';
   };
 
+  /* The light properties of site i, as an object (what labels, rows and markers show). */
+  Page.prototype.brief = function (i) {
+    var p = {};
+    var cols = this.cols;
+    for (var name in cols) p[name] = cols[name][i];
+    return p;
+  };
+
   Page.prototype.siteLabel = function (i) {
-    var p = this.features[i].properties;
+    var p = this.brief(i);
     var parts = [text(p.name || p.id)];
     var info = this.statusInfo[p.status];
     parts.push(info ? info.label : text(p.status));
@@ -521,6 +688,7 @@
     });
     var download = h('button', { type: 'button', class: 'mk-button mk-primary', text: 'Download shown sites' });
     download.addEventListener('click', function () { self.download(); });
+    this.downloadButton = download;
     panel.appendChild(h('div', { class: 'mk-summary' }, [this.showing, h('div', { class: 'mk-actions' }, [reset, download])]));
 
     // free text
@@ -712,7 +880,7 @@
   // ------------------------------------------------------------------ drawing
 
   Page.prototype.markerClass = function (i) {
-    var p = this.features[i].properties;
+    var p = this.brief(i);
     var cls = 'mk-marker mk-s-' + String(p.status).replace(/[^a-z_]/g, '');
     if (this.approximate[p.location_precision]) cls += ' mk-approx';
     if (p.mode === 'cloud') cls += ' mk-cloud';
@@ -727,7 +895,7 @@
     map.createPane('mk-lines');
     map.getPane('mk-lines').style.zIndex = 390;
     map.attributionControl.addAttribution('Outlines: Natural Earth');
-    L.geoJSON(this.cfg.outlines, {
+    L.geoJSON(this.outlines, {
       pane: 'mk-outlines',
       renderer: L.canvas({ pane: 'mk-outlines', padding: 0.1 }),
       interactive: false,
@@ -770,17 +938,27 @@
           return new ClusterIcon({ className: 'mk-cluster', count: n, html: '', iconSize: [size, size], ring: mix.ring, summary: mix.summary });
         }
       });
+      var onMarker = function (e) {
+        var target = e.target;
+        if (self.popup && self.popup.mkIndex === target.mkIndex && self.map.hasLayer(self.popup)) {
+          self.map.closePopup(self.popup);
+          return;
+        }
+        self.openPopup(target.mkIndex, target.getLatLng(), false, target);
+      };
       this.markers = new Array(this.n);
       for (var i = 0; i < this.n; i++) {
         if (!this.located[i]) continue;
-        var p = this.features[i].properties;
         var marker = L.marker([this.lat[i], this.lon[i]], {
-          icon: new SiteIcon({ className: this.markerClass(i), html: '', iconSize: [16, 16], label: this.siteLabel(i), siteId: text(p.id) }),
+          icon: new SiteIcon({ className: this.markerClass(i), html: '', iconSize: [16, 16], label: this.siteLabel(i), siteId: text(this.val(i, 'id')) }),
           keyboard: true,
           riseOnHover: true
         });
         marker.mkIndex = i;
-        marker.bindPopup(function (layer) { return self.popupContent(layer.mkIndex); }, { maxWidth: 340, minWidth: 220, autoPanPadding: [20, 20] });
+        // a click (or Enter on the focused marker) opens the popup once the site's details are
+        // decoded; a second one closes it
+        marker.on('click', onMarker);
+        marker.on('keypress', function (e) { if (e.originalEvent.keyCode === 13) onMarker(e); });
         this.markers[i] = marker;
       }
       this.cluster.addTo(map);
@@ -796,7 +974,7 @@
     var counts = {};
     var self = this;
     markers.forEach(function (m) {
-      var s = self.features[m.mkIndex].properties.status;
+      var s = self.val(m.mkIndex, 'status');
       counts[s] = (counts[s] || 0) + 1;
     });
     var total = markers.length || 1;
@@ -846,7 +1024,7 @@
     for (var k = 0; k < result.shown.length; k++) {
       var i = result.shown[k];
       if (!this.located[i]) continue;
-      var oid = this.features[i].properties.operator;
+      var oid = this.val(i, 'operator');
       var op = oid !== null && oid !== undefined ? ops[oid] : null;
       if (!op || !op.lonlat) continue;
       used[oid] = true;
@@ -883,8 +1061,8 @@
 
   // ------------------------------------------------------------------ popups
 
-  Page.prototype.popupContent = function (i) {
-    var p = this.features[i].properties;
+  /* The popup (or details) of site i, from all its properties p. */
+  Page.prototype.popupContent = function (i, p) {
     var root = h('div', { class: 'mk-pop' });
     root.appendChild(h('h3', { class: 'mk-pop-title', tabindex: '-1', text: p.name || p.id }));
     var info = this.statusInfo[p.status];
@@ -979,53 +1157,70 @@
       return true;
     }
     this.detail.hidden = true;
-    var after = function (popup) {
-      if (fromList && popup) {
-        var t = popup.getElement && popup.getElement();
-        var heading = t && t.querySelector('.mk-pop-title');
-        if (heading) heading.focus({ preventScroll: true });
-      }
-    };
+    var self = this;
+    var latlng = L.latLng(this.lat[i], this.lon[i]);
     if (this.mode === 'cluster') {
       var marker = this.markers[i];
       if (!this.cluster.hasLayer(marker)) {
         // filtered out: show it anyway in a plain popup
-        this.map.setView([this.lat[i], this.lon[i]], Math.max(this.map.getZoom(), 8));
-        var pop = L.popup({ maxWidth: 340, minWidth: 220 }).setLatLng([this.lat[i], this.lon[i]]).setContent(this.popupContent(i)).openOn(this.map);
-        after(pop);
+        this.map.setView(latlng, Math.max(this.map.getZoom(), 8));
+        this.openPopup(i, latlng, fromList);
         return true;
       }
-      this.cluster.zoomToShowLayer(marker, function () {
-        marker.openPopup();
-        after(marker.getPopup());
-      });
+      this.cluster.zoomToShowLayer(marker, function () { self.openPopup(i, latlng, fromList, marker); });
     } else {
-      var latlng = L.latLng(this.lat[i], this.lon[i]);
       this.map.setView(latlng, Math.max(this.map.getZoom(), 10));
-      var popup = L.popup({ maxWidth: 340, minWidth: 220 }).setLatLng(latlng).setContent(this.popupContent(i)).openOn(this.map);
-      after(popup);
+      this.openPopup(i, latlng, fromList);
     }
     return true;
   };
 
+  /* Open the popup of site i at latlng once its details are decoded (the last request wins);
+     from the list, focus moves into it. */
+  Page.prototype.openPopup = function (i, latlng, fromList, marker) {
+    var self = this;
+    var token = ++this.popupToken;
+    if (marker === undefined && this.markers && this.markers[i] && this.cluster && this.cluster.hasLayer(this.markers[i])) {
+      marker = this.markers[i];
+    }
+    return this.details(i).then(function (props) {
+      if (token !== self.popupToken) return null;
+      var popup = L.popup({ maxWidth: 340, minWidth: 220, autoPanPadding: [20, 20] }, marker)
+        .setLatLng(latlng).setContent(self.popupContent(i, props)).openOn(self.map);
+      popup.mkIndex = i;
+      self.popup = popup;
+      if (fromList) {
+        var t = popup.getElement && popup.getElement();
+        var heading = t && t.querySelector('.mk-pop-title');
+        if (heading) heading.focus({ preventScroll: true });
+      }
+      return popup;
+    });
+  };
+
   Page.prototype.showDetail = function (i) {
-    var d = this.detail;
-    while (d.firstChild) d.removeChild(d.firstChild);
-    var close = h('button', { type: 'button', class: 'mk-button mk-close', text: 'Close details' });
-    close.addEventListener('click', function () { d.hidden = true; });
-    d.appendChild(h('p', { class: 'mk-hint', text: 'Not on the map: no known location.' }));
-    d.appendChild(this.popupContent(i));
-    d.appendChild(close);
-    d.hidden = false;
-    if (this.isNarrow() && !this.panelOpen) this.setPanelOpen(true);
-    d.focus();
+    var self = this;
+    var token = ++this.popupToken;
+    return this.details(i).then(function (props) {
+      if (token !== self.popupToken) return;
+      var d = self.detail;
+      while (d.firstChild) d.removeChild(d.firstChild);
+      var close = h('button', { type: 'button', class: 'mk-button mk-close', text: 'Close details' });
+      close.addEventListener('click', function () { d.hidden = true; });
+      d.appendChild(h('p', { class: 'mk-hint', text: 'Not on the map: no known location.' }));
+      d.appendChild(self.popupContent(i, props));
+      d.appendChild(close);
+      d.hidden = false;
+      if (self.isNarrow() && !self.panelOpen) self.setPanelOpen(true);
+      d.focus();
+    });
   };
 
   // ------------------------------------------------------------------ list
 
   Page.prototype.row = function (i) {
     var self = this;
-    var p = this.features[i].properties;
+    var p = this.brief(i);
     var id = text(p.id);
     var info = this.statusInfo[p.status];
     var b = h('button', { type: 'button', class: 'mk-row', 'data-id': id, 'aria-label': this.siteLabel(i) }, [
@@ -1120,24 +1315,53 @@
 
   // ------------------------------------------------------------------ download
 
+  /* Save the shown sites as GeoJSON: every property (the heavy chunks are decoded here, one at a
+     time, and not kept unless a popup already needed them), the collection metadata and the
+     filter. The text is what JSON.stringify(collection, null, 2) gives, built feature by feature. */
   Page.prototype.download = function () {
-    var shown = this.result.shown;
+    var self = this;
+    var shown = this.result.shown.slice();
     var out = { type: 'FeatureCollection' };
     var meta = this.meta;
     Object.keys(meta).forEach(function (k) { if (k !== 'type' && k !== 'features') out[k] = meta[k]; });
     out.filter = this.chosenFilter();
     if (this.cfg.prefilter) out.prefilter = this.cfg.prefilter;
-    var features = new Array(shown.length);
-    for (var k = 0; k < shown.length; k++) features[k] = this.features[shown[k]];
-    out.features = features;
-    var blob = new Blob([JSON.stringify(out, null, 2) + '\n'], { type: 'application/geo+json' });
-    var a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = 'sites.geojson';
-    a.hidden = true;
-    document.body.appendChild(a);
-    a.click();
-    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    var head = JSON.stringify(out, null, 2);
+    var parts = [head.slice(0, -2) + ',\n  "features": ['];
+    var rows = this.data.chunkRows;
+    var button = this.downloadButton;
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    var at = 0;
+    var step = function () {
+      if (at >= shown.length) return Promise.resolve();
+      var k = Math.floor(shown[at] / rows);
+      var cached = self.chunkCache[k];
+      var d = self.data;
+      var chunk = cached || inflateJSON(blobBytes(d.blob, d.chunks[k + 1], d.chunks[k + 2]));
+      return chunk.then(function (heavy) {
+        for (; at < shown.length && Math.floor(shown[at] / rows) === k; at++) {
+          var i = shown[at];
+          var text = JSON.stringify(self.feature(i, self.properties(i, heavy)), null, 2);
+          parts.push((at ? ',\n    ' : '\n    ') + text.replace(/\n/g, '\n    '));
+        }
+        return step();
+      });
+    };
+    return step().then(function () {
+      parts.push(shown.length ? '\n  ]\n}\n' : ']\n}\n');
+      var blob = new Blob(parts, { type: 'application/geo+json' });
+      var a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = 'sites.geojson';
+      a.hidden = true;
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    }).finally(function () {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    });
   };
 
   // ------------------------------------------------------------------ grid layer (large N)
@@ -1283,13 +1507,14 @@
     },
     drawSite: function (ctx, i, x, y) {
       var page = this.page;
-      var p = page.features[i].properties;
-      var color = page.statusColor(p.status);
-      var approx = page.approximate[p.location_precision];
+      var status = page.val(i, 'status');
+      var mode = page.val(i, 'mode');
+      var color = page.statusColor(status);
+      var approx = page.approximate[page.val(i, 'location_precision')];
       ctx.beginPath();
-      if (p.mode === 'cloud') ctx.rect(x - 6, y - 6, 12, 12);
+      if (mode === 'cloud') ctx.rect(x - 6, y - 6, 12, 12);
       else ctx.arc(x, y, 6.5, 0, Math.PI * 2);
-      ctx.setLineDash(p.mode === 'cloud' ? [3, 2] : []);
+      ctx.setLineDash(mode === 'cloud' ? [3, 2] : []);
       if (approx) {
         ctx.fillStyle = 'rgba(255,255,255,0.85)';
         ctx.fill();
@@ -1321,7 +1546,7 @@
         map.setView(map.containerPointToLatLng([best.x, best.y]), Math.min(map.getZoom() + 2, map.getMaxZoom()));
       } else {
         var i = best.i;
-        L.popup({ maxWidth: 340, minWidth: 220 }).setLatLng([this.page.lat[i], this.page.lon[i]]).setContent(this.page.popupContent(i)).openOn(map);
+        this.page.openPopup(i, L.latLng(this.page.lat[i], this.page.lon[i]), false);
       }
     }
   });
@@ -1359,17 +1584,38 @@
     else this.map.setView([20, 10], 2, { animate: false });
   };
 
+  function cannotStart(error) {
+    var header = document.getElementById('mk-header');
+    if (header) {
+      header.appendChild(h('p', { class: 'mk-noscript', role: 'alert', text: 'This map could not open its data in this ' +
+        'browser (it needs DecompressionStream: Chrome or Edge 103+, Firefox 113+, Safari 16.4+). ' + text(error && error.message) }));
+    }
+  }
+
   window.mapkit = {
+    /* Start the page: parse the configuration, decode the light data, draw; a Promise of the
+       page. window.__mapkitReady is set when markers are drawn and the filters usable. */
     start: function (map, dataNode) {
       var t0 = performance.now();
       var page = new Page(map, dataNode);
-      var t1 = performance.now();
-      page.start();
-      window.mapkitTiming = { scriptStart: t0, parsed: t1, ready: performance.now() };
       window.mapkitPage = page;
-      window.__mapkitReady = true;
-      document.body.setAttribute('data-mk-ready', 'true');
-      return page;
+      if (typeof DecompressionStream !== 'function') {
+        cannotStart(null);
+        return Promise.resolve(page);
+      }
+      var t1 = performance.now();
+      return page.load().then(function () {
+        var t2 = performance.now();
+        page.start();
+        window.mapkitTiming = { scriptStart: t0, parsed: t1, decoded: t2, ready: performance.now() };
+        window.__mapkitReady = true;
+        document.body.setAttribute('data-mk-ready', 'true');
+        page.prefetch();
+        return page;
+      }, function (error) {
+        cannotStart(error);
+        throw error;
+      });
     },
     fold: fold,
     safeUrl: safeUrl
