@@ -73,6 +73,20 @@ def html_breakdown(html: Path, out: Path) -> str:
         for key, value in sorted(cfg.items(), key=lambda kv: -_size(kv[1])):
             lines.append(f"  {_size(value):>12,}  {key}")
         sites = cfg.get("sites", {}).get("features", [])
+        packed = cfg.get("data")
+        if isinstance(packed, dict) and "blob" in packed:
+            from mapkit.render import page_data
+
+            offsets = packed["chunks"]
+            light = offsets[1] - offsets[0]
+            heavy = offsets[-1] - offsets[1]
+            lines.append(f"\npacked sites (base64 {len(packed['blob']):,} chars): light part {light:,} bytes deflated "
+                         f"({packed['rawBytes'] - packed['heavyBytes']:,} of JSON); heavy part {heavy:,} bytes deflated "
+                         f"({packed['heavyBytes']:,} of JSON) in {len(offsets) - 2} chunks of {packed['chunkRows']} rows")
+            lines.append(f"  light columns: {', '.join(packed['light'])}")
+            lines.append(f"  heavy columns: {', '.join(packed['heavy'])}")
+            sites = page_data(text)["sites"]["features"]
+            lines.append("  (the breakdown below is of the unpacked sites, as compact JSON)")
         if sites:
             per = collections.Counter()
             for f in sites:

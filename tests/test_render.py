@@ -37,6 +37,20 @@ def data(write_data):
 
 
 @pytest.fixture
+def operators(tmp_path):
+    """The fixture's bureaus plus the second one the sample names, so the sample validates."""
+    ops = json.loads(json.dumps(OPERATORS))
+    fuzhou = json.loads(json.dumps(ops["features"][0]))
+    fuzhou["id"] = fuzhou["properties"]["id"] = "fuzhou-psb"
+    fuzhou["properties"].update(name="Fuzhou Municipal Public Security Bureau", city="Fuzhou", province="Fujian")
+    fuzhou["geometry"]["coordinates"] = [119.296, 26.074]
+    ops["features"].append(fuzhou)
+    path = tmp_path / "all-operators.geojson"
+    path.write_text(json.dumps(ops), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
 def page(data, tmp_path):
     return save_map(mapkit.load(data), tmp_path / "out" / "map.html", tiles="none").read_text("utf-8")
 
@@ -174,19 +188,20 @@ def test_save_map_refuses_options_for_a_built_map(data, tmp_path):
     assert save_map(data, tmp_path / "p.html", tiles="none").exists(), "a data path is built too"
 
 
-def test_cli_build(data, tmp_path, capsys):
+def test_cli_build(data, operators, tmp_path, capsys):
     out = tmp_path / "new" / "dir" / "map.html"
-    assert main(["build", str(data), "-o", str(out), "--tiles", "none", "--title", "My map"]) == 0
+    assert main(["build", str(data), "-o", str(out), "--tiles", "none", "--title", "My map",
+                 "--operators", str(operators)]) == 0
     err = capsys.readouterr().err
     assert str(out) in err and "8 sites (1 not on the map)" in err
     config = embedded(out.read_text("utf-8"))
     assert config["title"] == "My map" and config["prefilter"] is None and len(config["sites"]["features"]) == 8
 
 
-def test_cli_build_prefilters_with_the_shared_filter_code(data, tmp_path, capsys):
+def test_cli_build_prefilters_with_the_shared_filter_code(data, operators, tmp_path, capsys):
     out = tmp_path / "map.html"
     args = ["build", str(data), "-o", str(out), "--tiles", "none", "--status", "active", "--status", "reported",
-            "--country", "AU"]
+            "--country", "AU", "--operators", str(operators)]
     assert main(args) == 0
     expected = mapkit.filter_frame(mapkit.load(data), status=["active", "reported"], country=["AU"])
     assert f"{len(expected)} sites (selected from 8)" in capsys.readouterr().err
@@ -212,3 +227,20 @@ def test_shipped_data_builds(tmp_path):
 
 def test_operators_fixture_is_used(data, page):
     assert embedded(page)["operators"].keys() == {f["id"] for f in OPERATORS["features"]}
+
+
+def test_cli_build_refuses_invalid_data(write_data, tmp_path, capsys):
+    bad = [site(id=f"au-bad-{k}", status="rumoured", sources=[]) for k in range(4)]
+    path = write_data(collection(*bad, site()))
+    out = tmp_path / "map.html"
+    assert main(["build", str(path), "-o", str(out), "--tiles", "none"]) == 1
+    err = capsys.readouterr().err
+    assert not out.exists(), "no map is written from data with errors"
+    assert "validation error(s); no map written" in err
+    assert "au-bad-0" in err and "rumoured" in err
+    assert f"mapkit validate {path}" in err and "--no-validate" in err
+    report = mapkit.validate(mapkit.load(path))
+    assert f"for all {len(report.errors)} error(s)" in err
+    assert err.count("  ... and ") == (len(report.errors) > 5)
+    assert main(["build", str(path), "-o", str(out), "--tiles", "none", "--no-validate"]) == 0
+    assert out.exists() and len(embedded(out.read_text("utf-8"))["sites"]["features"]) == 5

@@ -7,6 +7,8 @@ from pathlib import Path
 from mapkit.cli.common import add_data_argument, add_filter_options, filters_from_args, info
 
 DEFAULT_OUTPUT = Path("output") / "map.html"
+#: Validation errors printed before the build gives up (``mapkit validate`` lists them all).
+SHOW_PROBLEMS = 5
 
 
 def register(sub) -> None:
@@ -16,7 +18,8 @@ def register(sub) -> None:
         description=(
             "Build the interactive map: one HTML file with the sites, filters, list and download "
             "built in, that works offline from file://. Filters given here select the sites that "
-            "go into the file (the reader can filter further on the page)."
+            "go into the file (the reader can filter further on the page). The data is validated "
+            "first: with any error (see mapkit validate) no map is written."
         ),
         epilog=(
             "examples: mapkit build -o output/map.html --tiles none; "
@@ -39,6 +42,9 @@ def register(sub) -> None:
     parser.add_argument("--no-operator-lines", dest="operator_lines", action="store_false",
                         help="do not offer the layer of lines from each police bureau to its sites")
     add_filter_options(parser)
+    parser.add_argument("--no-validate", dest="validate", action="store_false",
+                        help="build even if the data has validation errors (and skip the check, "
+                             "which takes a while for very large files)")
     parser.add_argument("--open", action="store_true", help="open the map in the web browser when written")
     parser.set_defaults(run=run)
 
@@ -55,6 +61,8 @@ def run(args) -> int:
 
     check_tiles(args.tiles)  # fail before loading anything
     frame = load(args.data)
+    if args.validate and not _valid(frame, args):
+        return 1
     filters = filters_from_args(args)
     shown = filter_frame(frame, **filters) if filters else frame
     path = save_map(
@@ -72,3 +80,23 @@ def run(args) -> int:
 
         webbrowser.open(path.resolve().as_uri())
     return 0
+
+
+def _valid(frame, args) -> bool:
+    """Validate the loaded data; print the first errors and say how to see them all."""
+    from mapkit.validation import validate
+
+    report = validate(frame, operators=args.operators, countries=args.countries)
+    errors = report.errors
+    if not errors:
+        return True
+    info(f"mapkit build: {args.data} has {len(errors)} validation error(s); no map written")
+    for problem in errors[:SHOW_PROBLEMS]:
+        info(f"  {problem}")
+    if len(errors) > SHOW_PROBLEMS:
+        info(f"  ... and {len(errors) - SHOW_PROBLEMS} more")
+    warnings = len(report.warnings)
+    also = f" and {warnings} warning(s)" if warnings else ""
+    info(f"run 'mapkit validate {args.data}' for all {len(errors)} error(s){also}; "
+         "fix them, or build anyway with --no-validate")
+    return False
