@@ -500,6 +500,32 @@ def test_grid_drawing_for_many_sites(open_map, data, tmp_path, frame):
     assert m.errors == []
 
 
+def test_deflated_data_in_many_chunks(open_map, data, tmp_path, frame, monkeypatch):
+    """Large maps: the light part deflated (decoded before ready), heavy chunks decoded on demand."""
+    monkeypatch.setattr(mapkit.render, "LIGHT_INLINE_BYTES", 0)
+    monkeypatch.setattr(mapkit.render, "HEAVY_CHUNK_ROWS", 3)
+    path = save_map(mapkit.load(data), tmp_path / "packed.html", tiles="none")
+    m = open_map(path)
+    assert m.showing() == "Showing 8 of 8 sites (1 not on the map)"
+    assert m.page.evaluate("Object.keys(mapkitPage.chunkCache).length") <= 3
+    assert m.markers_drawn() == located(frame)
+    click_option(m, "status", "Under investigation")
+    expect_counts(m, frame, status=["under_investigation"])
+    m.page.locator(".mk-row", has_text="Belleville").click()  # the last chunk
+    popup = m.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert popup.locator(".mk-sources a").count() == 2 and "Police comment." in popup.inner_text()
+    m.page.get_by_role("button", name="Reset filters").click()
+    m.page.locator(".mk-off .mk-row").click()
+    m.page.locator(".mk-detail").wait_for(state="visible", timeout=3000)
+    assert "Reported station (place not stated)" in m.page.locator(".mk-detail").inner_text()
+    with m.page.expect_download() as info:
+        m.page.get_by_role("button", name="Download shown sites").click()
+    got = json.loads(open(info.value.path(), encoding="utf-8").read())
+    assert got["features"] == mapkit.to_feature_collection(frame)["features"]
+    assert m.errors == []
+
+
 def test_two_builds_give_identical_pages(data, tmp_path):
     a = save_map(mapkit.load(data), tmp_path / "a.html", tiles="none").read_bytes()
     b = save_map(mapkit.load(data), tmp_path / "b.html", tiles="none").read_bytes()

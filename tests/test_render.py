@@ -244,3 +244,29 @@ def test_cli_build_refuses_invalid_data(write_data, tmp_path, capsys):
     assert err.count("  ... and ") == (len(report.errors) > 5)
     assert main(["build", str(path), "-o", str(out), "--tiles", "none", "--no-validate"]) == 0
     assert out.exists() and len(embedded(out.read_text("utf-8"))["sites"]["features"]) == 5
+
+
+def test_packed_data_round_trips_every_property(write_data, tmp_path, monkeypatch):
+    """Deflated light part, many heavy chunks, odd values: the page data unpacks to exactly what
+    the GeoJSON export gives."""
+    import numpy as np
+    import shapely
+
+    monkeypatch.setattr(mapkit.render, "LIGHT_INLINE_BYTES", 0)
+    monkeypatch.setattr(mapkit.render, "HEAVY_CHUNK_ROWS", 3)
+    odd = site(id="xx-odd", name=None, opened=2019, status="rumoured", events="not a list", extra={"n": [1, 2.5]},
+               geometry={"type": "Point", "coordinates": [10.1234567891, -0.00000049]})
+    bare = {"type": "Feature", "geometry": None, "properties": {}}
+    path = write_data(collection(*[site(id=f"au-{k}", name=f"Site {k} ü \u2028 </script>") for k in range(7)], odd, bare))
+    frame = mapkit.load(path)
+    frame.loc[0, "notes"] = float("nan")
+    frame.loc[1, "city"] = np.nan
+    frame["score"] = [None, 1, np.int64(2), np.float64(3.5), None, None, None, None, None]
+    frame.loc[2, "geometry"] = shapely.Point(151.2, -33.9, 12.0)
+    frame.loc[3, "geometry"] = shapely.box(0, 0, 1, 1)
+    text = render_html(build_map(frame, tiles="none"))
+    raw = json.loads(DATA_TAG.search(text).group(1))["data"]
+    assert raw["lightInline"] is None and len(raw["chunks"]) == 2 + 3, "light deflated, 9 rows in 3 chunks"
+    config = embedded(text)
+    assert config["sites"] == mapkit.to_feature_collection(frame)
+    assert json.dumps(config["sites"]) == json.dumps(mapkit.to_feature_collection(frame)), "same key order too"

@@ -285,6 +285,10 @@ LIGHT_FIELDS = tuple(dict.fromkeys(
 ))
 #: Rows per heavy chunk: the unit the page decodes to show one site (a few hundred KB of JSON).
 HEAVY_CHUNK_ROWS = 250
+#: A light part up to this many bytes of JSON is embedded as (escaped) JSON rather than deflated:
+#: the page then starts without waiting for the browser's asynchronous decompression (~50 ms
+#: of page-ready time for a small map), and parsing that much JSON takes a few milliseconds.
+LIGHT_INLINE_BYTES = 1 << 20
 #: zlib level for the embedded data (fixed: the same data always gives the same bytes). Level 3
 #: is zlib's fastest with lazy-free matching: deflate (in a helper thread) stays well ahead of
 #: writing the JSON it compresses; levels 5-6 would save ~20 % of the bytes for 2-3x the time.
@@ -405,16 +409,22 @@ class _Packer:
         return blob, offsets
 
 
-def pack_sites(frame, outlines: Mapping, *, chunk_rows: int = HEAVY_CHUNK_ROWS) -> dict:
+def pack_sites(frame, outlines: Mapping, *, chunk_rows: int | None = None, inline_bytes: int | None = None) -> dict:
     """The sites (and the drawing outlines) as the page embeds them; :func:`unpack_sites` reverses it.
 
     Returns ``{"n", "columns", "named", "light", "heavy", "chunkRows", "chunks", "rawBytes",
-    "heavyBytes", "blob"}``: ``blob`` is base64 of raw-deflate pieces starting at the byte offsets ``chunks``
-    (the last one is the end). Piece 0 is the light part (``{"columns": {name: [values]}, "x": [lon],
-    "y": [lat] in millionths of a degree, "geometry": {row: geometry that is not a 2D point}, "outlines"}``); then piece k holds rows ``(k-1)*chunkRows`` on of the heavy
-    columns, column by column (``[[column 1 values], [column 2 values], ...]``). Every property of
-    every site is there, as :func:`mapkit.io.to_feature_collection` gives it: ``named`` properties
-    always, others only when not null.
+    "heavyBytes", "lightInline", "blob"}``. ``blob`` is base64 of raw-deflate pieces starting at
+    the byte offsets ``chunks`` (the last one is the end):
+
+    * piece 0, the light part: ``{"columns": {name: [value per site]}, "x": [...], "y": [...],
+      "geometry": {row: geometry that is not a 2D point}, "outlines": ...}`` (points in millionths
+      of a degree, None where there is none). When its JSON is small (:data:`LIGHT_INLINE_BYTES`)
+      it is ``lightInline`` instead, and piece 0 is empty;
+    * piece k >= 1: rows ``(k - 1) * chunkRows`` on of the ``heavy`` columns, column by column
+      (``[[column 1 values], [column 2 values], ...]``).
+
+    Every property of every site is there, as :func:`mapkit.io.to_feature_collection` gives it:
+    ``named`` properties always, others only when not null.
     """
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
@@ -426,7 +436,8 @@ def pack_sites(frame, outlines: Mapping, *, chunk_rows: int = HEAVY_CHUNK_ROWS) 
     light = [c for c in columns if c in LIGHT_FIELDS]
     heavy = [c for c in columns if c not in LIGHT_FIELDS]
     n = len(frame)
-    chunk_rows = max(1, int(chunk_rows))
+    chunk_rows = max(1, int(chunk_rows or HEAVY_CHUNK_ROWS))
+    inline_bytes = LIGHT_INLINE_BYTES if inline_bytes is None else inline_bytes
     raw = light_raw = 0
     packer = _Packer()
     switch = sys.getswitchinterval()
@@ -444,7 +455,8 @@ def pack_sites(frame, outlines: Mapping, *, chunk_rows: int = HEAVY_CHUNK_ROWS) 
             ])
             del xs, ys, other
             raw = light_raw = len(data)
-            packer.add(data)
+            inline = json.loads(data) if light_raw <= inline_bytes else None
+            packer.add(b"" if inline is not None else data)
             values = [frame[c].tolist() for c in heavy]
             for start in range(0, n, chunk_rows):
                 # one column at a time: short calls, so the helper thread gets the GIL back soon
@@ -457,7 +469,8 @@ def pack_sites(frame, outlines: Mapping, *, chunk_rows: int = HEAVY_CHUNK_ROWS) 
         blob, offsets = packer.finish()
     return {
         "n": n, "columns": columns, "named": named, "light": light, "heavy": heavy,
-        "chunkRows": chunk_rows, "chunks": offsets, "rawBytes": raw, "heavyBytes": raw - light_raw, "blob": blob,
+        "chunkRows": chunk_rows, "chunks": offsets, "rawBytes": raw, "heavyBytes": raw - light_raw,
+        "lightInline": inline, "blob": blob,
     }
 
 
@@ -470,7 +483,7 @@ def unpack_sites(packed: Mapping, meta: Mapping | None = None) -> dict:
     (for tests and tools: the page's JavaScript does the same). Returns ``{"sites", "outlines"}``."""
     blob = base64.b64decode(packed["blob"])
     offsets = packed["chunks"]
-    light = _inflate(blob, offsets[0], offsets[1])
+    light = packed.get("lightInline") or _inflate(blob, offsets[0], offsets[1])
     n = packed["n"]
     columns = dict(light["columns"])
     heavy = {name: [] for name in packed["heavy"]}

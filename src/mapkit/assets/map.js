@@ -85,8 +85,14 @@
     return h('a', { href: href, target: '_blank', rel: 'noopener noreferrer', class: cls }, [label]);
   }
 
+  /* 12,345 (toLocaleString would do, but its first call costs ~15 ms of ICU set-up) */
+  function num(n) {
+    var s = String(n);
+    return s.length > 3 ? s.replace(/\B(?=(\d{3})+(?!\d))/g, ',') : s;
+  }
+
   function plural(n, one, many) {
-    return n.toLocaleString('en') + ' ' + (n === 1 ? one : many);
+    return num(n) + ' ' + (n === 1 ? one : many);
   }
 
   // ------------------------------------------------------------------ the embedded data
@@ -162,18 +168,25 @@
     this.popupToken = 0;
   }
 
-  /* Decode the light part (a Promise): the columns the map needs, the points, the outlines. */
+  /* The light part: the columns the map needs, the points, the outlines. Embedded as JSON when
+     small (then taken at once, and load returns null), else decoded (load returns a Promise). */
   Page.prototype.load = function () {
     var self = this;
     var d = this.data;
-    return inflateJSON(blobBytes(d.blob, d.chunks[0], d.chunks[1])).then(function (light) {
+    var take = function (light) {
       self.cols = light.columns;
       self.x = light.x;
       self.y = light.y;
       self.otherGeometry = light.geometry || {};
       self.outlines = outlinesGeoJSON(light.outlines);
       self.index();
-    });
+    };
+    if (d.lightInline) {
+      take(d.lightInline);
+      d.lightInline = null;
+      return null;
+    }
+    return inflateJSON(blobBytes(d.blob, d.chunks[0], d.chunks[1])).then(take);
   };
 
   /* A light property of site i (undefined if the data has no such column). */
@@ -597,7 +610,7 @@
     if (meta.updated) bits.push('updated ' + text(meta.updated));
     var total = plural(this.n, 'site', 'sites');
     var off = this.n - this.nLocated;
-    if (off) total += ' (' + off.toLocaleString('en') + ' not on the map)';
+    if (off) total += ' (' + num(off) + ' not on the map)';
     bits.push(total);
     this.toggle = h('button', { type: 'button', class: 'mk-toggle', 'aria-expanded': 'false', 'aria-controls': 'mk-panel' }, ['Filters & list']);
     var children = [
@@ -1256,14 +1269,14 @@
     }
     while (this.list.firstChild) this.list.removeChild(this.list.firstChild);
     this.list.appendChild(frag);
-    this.listHeading.textContent = 'On the map: ' + shownOnMap.toLocaleString('en');
+    this.listHeading.textContent = 'On the map: ' + num(shownOnMap);
     var rest = shownOnMap - rendered;
     this.more.hidden = rest <= 0;
-    this.more.textContent = rest > 0 ? 'Show ' + Math.min(rest, LIST_PAGE).toLocaleString('en') + ' more (' + rest.toLocaleString('en') + ' not listed yet)' : '';
+    this.more.textContent = rest > 0 ? 'Show ' + num(Math.min(rest, LIST_PAGE)) + ' more (' + num(rest) + ' not listed yet)' : '';
     while (this.offList.firstChild) this.offList.removeChild(this.offList.firstChild);
     var self = this;
     offRows.slice(0, Math.max(limit, LIST_PAGE)).forEach(function (i) { self.offList.appendChild(self.row(i)); });
-    this.offHeading.textContent = 'Not on the map: ' + offRows.length.toLocaleString('en');
+    this.offHeading.textContent = 'Not on the map: ' + num(offRows.length);
     this.offSection.hidden = this.n === this.nLocated;
   };
 
@@ -1301,8 +1314,8 @@
     var shown = result.shown.length;
     var shownOff = 0;
     for (var k = 0; k < result.shown.length; k++) if (!this.located[result.shown[k]]) shownOff++;
-    this.showing.textContent = 'Showing ' + shown.toLocaleString('en') + ' of ' + plural(this.n, 'site', 'sites') +
-      (shownOff ? ' (' + shownOff.toLocaleString('en') + ' not on the map)' : '');
+    this.showing.textContent = 'Showing ' + num(shown) + ' of ' + plural(this.n, 'site', 'sites') +
+      (shownOff ? ' (' + num(shownOff) + ' not on the map)' : '');
     document.body.setAttribute('data-mk-shown', String(shown));
   };
 
@@ -1604,7 +1617,7 @@
         return Promise.resolve(page);
       }
       var t1 = performance.now();
-      return page.load().then(function () {
+      var go = function () {
         var t2 = performance.now();
         page.start();
         window.mapkitTiming = { scriptStart: t0, parsed: t1, decoded: t2, ready: performance.now() };
@@ -1612,7 +1625,10 @@
         document.body.setAttribute('data-mk-ready', 'true');
         page.prefetch();
         return page;
-      }, function (error) {
+      };
+      var loading = page.load();
+      if (!loading) return Promise.resolve(go());
+      return loading.then(go, function (error) {
         cannotStart(error);
         throw error;
       });
