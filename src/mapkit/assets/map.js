@@ -1343,8 +1343,10 @@
     var parts = [head.slice(0, -2) + ',\n  "features": ['];
     var rows = this.data.chunkRows;
     var button = this.downloadButton;
+    var label = button.textContent;
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
+    if (shown.length > 5000) button.textContent = 'Preparing ' + plural(shown.length, 'site', 'sites') + '…';
     var at = 0;
     var step = function () {
       if (at >= shown.length) return Promise.resolve();
@@ -1374,6 +1376,7 @@
     }).finally(function () {
       button.disabled = false;
       button.removeAttribute('aria-busy');
+      button.textContent = label;
     });
   };
 
