@@ -24,6 +24,8 @@
   var LIST_PAGE = 200;
   // heavy data up to this many bytes of JSON is decoded in idle time after the page is ready
   var PREFETCH_BYTES = 4 << 20;
+  // decoded heavy chunks kept for popups (a few hundred KB of JSON each)
+  var KEEP_CHUNKS = 64;
 
   // ------------------------------------------------------------------ small helpers
 
@@ -165,6 +167,7 @@
     this.lastHash = null;
     this.listLimit = LIST_PAGE;
     this.chunkCache = {};
+    this.chunkOrder = [];
     this.popupToken = 0;
   }
 
@@ -195,15 +198,22 @@
     return col === undefined ? undefined : col[i];
   };
 
-  /* The heavy columns of the chunk that holds site i (a Promise of [[column values], ...]). */
+  /* The heavy columns of chunk k (a Promise of [[column values], ...]); the most recently
+     decoded chunks are kept. */
   Page.prototype.chunk = function (k) {
     var cached = this.chunkCache[k];
     if (cached) return cached;
     var d = this.data;
     var promise = inflateJSON(blobBytes(d.blob, d.chunks[k + 1], d.chunks[k + 2]));
     this.chunkCache[k] = promise;
+    this.chunkOrder.push(k);
+    if (this.chunkOrder.length > KEEP_CHUNKS) delete this.chunkCache[this.chunkOrder.shift()];
     var self = this;
-    promise.catch(function () { delete self.chunkCache[k]; });
+    promise.catch(function () {
+      if (self.chunkCache[k] !== promise) return;
+      delete self.chunkCache[k];
+      self.chunkOrder.splice(self.chunkOrder.indexOf(k), 1);
+    });
     return promise;
   };
 
