@@ -63,6 +63,20 @@ class Opened:
         )
         return self
 
+    def popup_at_rest(self, timeout: float = 3000):
+        """Wait until a popup is open, wholly inside the map and the map no longer pans to it
+        (a person clicks in a popup once it stops moving; a click sent mid-pan can miss)."""
+        self.page.wait_for_function(
+            """(() => {
+                const map = mapkitPage.map, wrapper = document.querySelector('.leaflet-popup-content-wrapper');
+                if (!wrapper || (map._panAnim && map._panAnim._inProgress)) return false;
+                const c = map.getContainer().getBoundingClientRect(), p = wrapper.getBoundingClientRect();
+                return p.top >= c.top && p.left >= c.left && p.bottom <= c.bottom && p.right <= c.right;
+            })()""",
+            timeout=timeout,
+        )
+        return self
+
     def markers_drawn(self) -> int:
         """Sites drawn on the map: single markers plus the sites counted in cluster bubbles.
 

@@ -249,9 +249,30 @@ def test_link_to_a_site_reopens_the_map_on_it(open_map, html):
     assert link.get_attribute("href") == "#site=nl-rotterdam-harbour"
 
 
+def test_map_knows_its_real_size_and_popups_open_inside_it(open_map, html):
+    """The header and panel are built after Leaflet measures its container; a stale size once
+    left popups opened from the list partly under the bottom edge (and clicks on them missed)."""
+    m = open_map(html, hash="#status=active")
+    size = m.page.evaluate(
+        "(() => { const c = mapkitPage.map.getContainer(), s = mapkitPage.map.getSize();"
+        " return [s.x, s.y, c.clientWidth, c.clientHeight]; })()"
+    )
+    assert size[:2] == size[2:]
+    m.page.locator(".mk-row", has_text="Box Hill").click()
+    m.popup_at_rest()  # once the auto-pan is over, the whole popup is in view
+    assert m.page.evaluate("mapkitPage.map.getContainer().scrollTop") == 0
+    m.page.set_viewport_size({"width": 900, "height": 600})
+    m.page.wait_for_function(
+        "(() => { const c = mapkitPage.map.getContainer(), s = mapkitPage.map.getSize();"
+        " return s.x === c.clientWidth && s.y === c.clientHeight; })()",
+        timeout=3000,
+    )
+
+
 def test_link_in_a_popup_clears_the_filters_and_shows_the_site(open_map, html, frame):
     m = open_map(html, hash="#status=active")
     m.page.locator(".mk-row", has_text="Box Hill").click()
+    m.popup_at_rest()
     m.page.locator(".leaflet-popup-content").get_by_role("link", name="Link to this site").click()
     expect_counts(m, frame)
     assert m.page.evaluate("location.hash") == "#site=au-melbourne-box-hill"

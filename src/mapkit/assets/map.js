@@ -1585,6 +1585,7 @@
     this.state = this.fromHash(this.lastHash);
     this.buildHeader();
     this.buildPanel();
+    this.trackMapSize();
     // set the view before anything is drawn, so outlines and clusters are drawn once
     this.result = this.compute();
     this.fitToShown();
@@ -1595,6 +1596,17 @@
     window.addEventListener('hashchange', function () { self.onHashChange(); });
     if (this.state.site) this.focusSite(this.state.site, false);
     if (this.isNarrow()) this.setPanelOpen(false);
+  };
+
+  /* Leaflet measured its container before the header and panel existed; a stale size makes
+     fitBounds and popup auto-pan place things under the bottom edge. Measure again now and
+     whenever the layout resizes the container (a wrapping header, the phone panel). */
+  Page.prototype.trackMapSize = function () {
+    var map = this.map;
+    map.invalidateSize({ pan: false });
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver(function () { map.invalidateSize({ pan: false }); }).observe(map.getContainer());
+    }
   };
 
   Page.prototype.fitToShown = function () {
