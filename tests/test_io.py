@@ -104,3 +104,101 @@ def test_canonical_dict_rounds_to_precision_and_orders_operators():
     shuffled["features"][0]["properties"] = dict(reversed(list(props.items())))
     ordered = io.canonical_collection(shuffled)["features"][0]["properties"]
     assert list(ordered) == ["id", "name", "city", "province", "sources", "notes"]
+
+
+# --------------------------------------------------------------------------- streaming reader
+
+_STREAM_DOCUMENTS = [
+    '{"type": "FeatureCollection", "features": []}',
+    '{}',
+    '{"features": [1, "two", null, [3], {"a": {"b": [1.5e3, -0.0, true, false]}}], "type": "FeatureCollection"}',
+    '\n\t {"title": "Ünïcödé \\u00e9 \\ud83d\\ude00 😀 中文", "features" : [ {"type": "Feature", "id": "x",'
+    ' "properties": {"n": 12345678901234567890, "f": 0.1, "s": "a \\"quoted\\" ] } , string"}} ,'
+    ' {"type":"Feature","properties":{}} ] , "version": 123456, "after": {"x": [1, 2]} }\r\n',
+    '{"type": "FeatureCollection", "features": {"not": "a list"}}',
+    '{"type": "FeatureCollection", "n": 5}',
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64, io.FeatureStream.CHUNK])
+@pytest.mark.parametrize("text", _STREAM_DOCUMENTS)
+def test_feature_stream_reads_what_json_reads(tmp_path, monkeypatch, text, chunk):
+    """At any chunk size (multi-byte characters, numbers and strings cut at chunk ends), the
+    stream yields the features json.loads finds and keeps every other member."""
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", chunk)
+    path = tmp_path / "doc.geojson"
+    path.write_bytes(text.encode("utf-8"))
+    expected = json.loads(text)
+    stream = io.FeatureStream(path)
+    features = list(stream)
+    if isinstance(expected.get("features"), list):
+        assert stream.has_features and features == expected["features"]
+    else:
+        assert not stream.has_features and features == []
+    assert stream.members == {k: v for k, v in expected.items() if k != "features" or not stream.has_features
+                              and not isinstance(v, list)}
+
+
+_BROKEN_DOCUMENTS = [
+    "",
+    "   \n  ",
+    '{"type": "FeatureCollection", "features": [}\n',
+    '{"type": "FeatureCollection",\n "features": [{"a": 1},\n {"b": 2} {"c": 3}]}',
+    '{"type": "FeatureCollection", "features": [{"a": 1},]}',
+    '{"type": "FeatureCollection" "features": []}',
+    '{"type": "FeatureCollection", features: []}',
+    '{"type" "FeatureCollection"}',
+    '{"type": "FeatureCollection", "features": [{"a": "unterminated\n',
+    '{"type": "FeatureCollection", "features": []} extra',
+    '{"type": "FeatureCollection", "features": [\n\n\n   {"a": tru}]}',
+    '[1, 2',
+    '\ufeff{"type": "FeatureCollection", "features": []}',
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 4, io.FeatureStream.CHUNK])
+@pytest.mark.parametrize("text", _BROKEN_DOCUMENTS)
+def test_feature_stream_reports_bad_json_where_json_does(tmp_path, monkeypatch, text, chunk):
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", chunk)
+    path = tmp_path / "bad.geojson"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(DataFileError) as info:
+        list(io.FeatureStream(path))
+    message = str(info.value)
+    assert message.startswith(f"{path}: invalid JSON at line {expected.value.lineno}, column {expected.value.colno}: "), message
+
+
+def test_feature_stream_names_the_byte_that_is_not_utf8(tmp_path, monkeypatch):
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", 3)
+    path = tmp_path / "latin1.geojson"
+    path.write_bytes('{"type": "FeatureCollection", "features": [{"name": "Zürich"}]}'.encode("latin-1"))
+    with pytest.raises(DataFileError, match=r"not UTF-8 text \(invalid start byte at byte 54\)"):
+        list(io.FeatureStream(path))
+
+
+def test_lean_load_keeps_nested_values_as_json_text_that_round_trips(write_data, tmp_path):
+    original = collection(site(), site(id="au-extra", tags={"a": [1, 2]}, geometry=None, location_precision="none"))
+    path = write_data(original)
+    frame = mapkit.load(path)
+    lean = mapkit.load(path, nested_as_text=True)
+    assert isinstance(lean.loc[0, "sources"], io.JSONText)
+    assert lean.loc[0, "sources"].value() == frame.loc[0, "sources"]
+    assert lean.loc[1, "tags"] == '{"a":[1,2]}'
+    assert lean.loc[0, "name"] == frame.loc[0, "name"]  # plain values stay as they are
+    assert io.to_feature_collection(lean) == io.to_feature_collection(frame)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('{"type": "FeatureCollection", "features": [{"a": 1}], "features": [{"b": 2}]}',
+     "line 1, column 55: the member 'features' appears twice"),
+    ('{"type": "FeatureCollection", "type": "x", "features": []}', "the member 'type' appears twice"),
+    ('{"type": "FeatureCollection",\n "features": [{"a": [1, NaN]}]}', "line 2, column 15: NaN is not JSON"),
+    ('{"type": "FeatureCollection", "features": [], "n": -Infinity}', "-Infinity is not JSON"),
+])
+def test_feature_stream_refuses_what_json_readers_disagree_on(tmp_path, text, expected):
+    path = tmp_path / "odd.geojson"
+    path.write_text(text)
+    with pytest.raises(DataFileError, match=expected):
+        mapkit.load(path)

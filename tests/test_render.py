@@ -270,3 +270,20 @@ def test_packed_data_round_trips_every_property(write_data, tmp_path, monkeypatc
     config = embedded(text)
     assert config["sites"] == mapkit.to_feature_collection(frame)
     assert json.dumps(config["sites"]) == json.dumps(mapkit.to_feature_collection(frame)), "same key order too"
+
+
+def test_lean_frame_gives_the_same_page(write_data, monkeypatch):
+    """mapkit build loads events, sources and other nested values as JSON text: the page is the
+    same, byte for byte, as from the fully decoded frame (lone surrogates: the same data)."""
+    monkeypatch.setattr(mapkit.render, "HEAVY_CHUNK_ROWS", 2)
+    sites = [site(id=f"au-{k}", name=f"Site {k} ü </script>", tags={"k": [k, None, "ü"]}) for k in range(5)]
+    path = write_data(collection(*sites, site(id="au-plain", events=[])))
+    full, lean = mapkit.load(path), mapkit.load(path, nested_as_text=True)
+    assert isinstance(lean.loc[0, "events"], mapkit.io.JSONText)
+    assert render_html(build_map(lean, tiles="none")) == render_html(build_map(full, tiles="none"))
+    assert render_html(build_map(path, tiles="none")) == render_html(build_map(full, tiles="none"))
+
+    odd = collection(site(id="au-odd", notes="x", events=[{**site()["properties"]["events"][0], "summary": "\ud800 lone"}]))
+    path.write_text(json.dumps(odd), encoding="utf-8")
+    lean_page = render_html(build_map(mapkit.load(path, nested_as_text=True), tiles="none"))
+    assert embedded(lean_page)["sites"] == mapkit.to_feature_collection(mapkit.load(path))

@@ -46,6 +46,7 @@ from mapkit.errors import DataFileError, RenderError
 from mapkit.filters import FACETS, FILTER_KEYS, NONE, TEXT_FIELDS, describe, normalize_filters
 from mapkit.io import (
     DEFAULT_COUNTRIES,
+    JSONText,
     DEFAULT_OPERATORS,
     GEOJSON_DECIMALS,
     _plain,
@@ -316,7 +317,28 @@ def _plain_column(values: list) -> list:
     return [_plain(v) for v in values]
 
 
+def _text_bytes(value: JSONText) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: as _dump writes it
+        return _dump(value.value())
+
+
+_TEXT_ONLY = frozenset((JSONText, type(None)))
+
+
 def _dump_column(values: list) -> bytes:
+    kinds = set(map(type, values))
+    if JSONText in kinds:
+        # values kept as JSON text (load(..., nested_as_text=True)) go in as they are
+        if kinds <= _TEXT_ONLY:
+            text = "[" + ",".join(["null" if v is None else v for v in values]) + "]"
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # a lone surrogate somewhere: value by value below
+        return b"[" + b",".join(_text_bytes(v) if type(v) is JSONText else _dump_column([v])[1:-1]
+                                for v in values) + b"]"
     try:
         return _dump(values)
     except ValueError:  # NaN at the top level of a cell (frames not made by mapkit.load): null
@@ -366,8 +388,11 @@ def _points(frame) -> tuple[list, list, dict]:
 
 
 class _Packer:
-    """Collects the page data: one byte blob of raw-deflate pieces, compressed in a helper thread
+    """Collects the page data: one byte blob of raw-deflate pieces, compressed by helper threads
     (zlib releases the GIL) while the main thread writes the next piece's JSON."""
+
+    #: Compressing threads: at 100,000 sites one of them falls behind the main thread.
+    WORKERS = 2
 
     def __init__(self):
         import queue
@@ -375,38 +400,48 @@ class _Packer:
 
         # bounded: the JSON waiting to be compressed stays a few megabytes
         self._queue: queue.Queue = queue.Queue(maxsize=16)
-        self._parts: list[bytes] = []
+        self._parts: dict[int, bytes] = {}
+        self._count = 0
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="mapkit-deflate", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._work, name=f"mapkit-deflate-{k}", daemon=True)
+                         for k in range(self.WORKERS)]
+        for thread in self._threads:
+            thread.start()
 
     def _work(self) -> None:
         while True:
-            data = self._queue.get()
-            if data is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            index, data = item
             if self._error is None:
                 try:
-                    self._parts.append(zlib.compress(data, COMPRESS_LEVEL, -15))
+                    self._parts[index] = zlib.compress(data, COMPRESS_LEVEL, -15)
                 except BaseException as exc:  # noqa: BLE001 (re-raised in finish)
                     self._error = exc
 
     def add(self, data: bytes) -> None:
         """Queue one piece (raw JSON bytes) to compress."""
-        self._queue.put(data)
+        self._queue.put((self._count, data))
+        self._count += 1
 
     def finish(self) -> tuple[str, list[int]]:
         """The base64 text of all pieces and the byte offset where each piece starts (plus the end)."""
-        self._queue.put(None)
-        self._thread.join()
+        for _thread in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
         if self._error is not None:
             raise self._error
+        parts = [self._parts.pop(k) for k in range(self._count)]
         offsets = [0]
-        for part in self._parts:
+        for part in parts:
             offsets.append(offsets[-1] + len(part))
-        blob = base64.b64encode(b"".join(self._parts)).decode("ascii")
-        self._parts = []
-        return blob, offsets
+        joined = b"".join(parts)
+        del parts
+        blob = base64.b64encode(joined)
+        del joined
+        return blob.decode("ascii"), offsets
 
 
 def pack_sites(frame, outlines: Mapping, *, chunk_rows: int | None = None, inline_bytes: int | None = None) -> dict:
@@ -813,7 +848,7 @@ def build_map(
     filters the sites were already selected with (shown on the page and in downloads).
     """
     if isinstance(frame, (str, os.PathLike)):
-        frame = load(frame)
+        frame = load(frame, nested_as_text=True)  # the page only passes events and sources through
     if "geometry" not in getattr(frame, "columns", ()) and not hasattr(frame, "geometry"):
         raise RenderError("build_map needs a GeoDataFrame of sites (from mapkit.load) or a path to one")
     config = page_config(

@@ -60,9 +60,10 @@ def run(args) -> int:
     from mapkit.render import check_tiles, save_map
 
     check_tiles(args.tiles)  # fail before loading anything
-    frame = load(args.data)
-    if args.validate and not _valid(frame, args):
+    if args.validate and not _valid(args):
         return 1
+    # events, sources and the like stay JSON text: the page only embeds them
+    frame = load(args.data, nested_as_text=True)
     filters = filters_from_args(args)
     shown = filter_frame(frame, **filters) if filters else frame
     path = save_map(
@@ -82,11 +83,11 @@ def run(args) -> int:
     return 0
 
 
-def _valid(frame, args) -> bool:
-    """Validate the loaded data; print the first errors and say how to see them all."""
+def _valid(args) -> bool:
+    """Validate the data file; print the first errors and say how to see them all."""
     from mapkit.validation import validate
 
-    report = validate(frame, operators=args.operators, countries=args.countries)
+    report = validate(args.data, operators=args.operators, countries=args.countries)
     errors = report.errors
     if not errors:
         return True
