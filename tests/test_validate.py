@@ -27,9 +27,9 @@ BROKEN = {
                                  id="fr-paris-x", city="Paris"), "point-outside-country"),
     "latitude out of range": (dict(geometry={"type": "Point", "coordinates": [-33.87, 151.21]}), "latitude"),
     "longitude out of range": (dict(geometry={"type": "Point", "coordinates": [190.0, -33.87]}), "longitude"),
-    "javascript url": (dict(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "javascript:alert(1)",
+    "javascript url": (dict(sources=[{"id": "s1", "publisher": "ABC", "title": "T", "url": "javascript:alert(1)",
                                       "published": "2022"}], events=[]), "url"),
-    "ftp url": (dict(sources=[{"id": "s1", "publisher": "P", "title": "T", "url": "ftp://example.org/x",
+    "ftp url": (dict(sources=[{"id": "s1", "publisher": "ABC", "title": "T", "url": "ftp://example.org/x",
                                "published": "2022"}], events=[]), "url"),
     "unknown status": (dict(status="gone"), "unknown-status"),
     "unknown mode": (dict(mode="virtual"), "unknown-mode"),
@@ -52,10 +52,22 @@ BROKEN = {
     "polygon geometry": (dict(geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}),
                          "geometry"),
     "duplicate source url": (dict(sources=[
-        {"id": "s1", "publisher": "P", "title": "T", "url": "https://example.org/a", "published": "2022"},
+        {"id": "s1", "publisher": "ABC", "title": "T", "url": "https://example.org/a", "published": "2022"},
         {"id": "s2", "publisher": "Q", "title": "U", "url": "https://example.org/a", "published": "2022"}]),
         "duplicate-source-url"),
     "null geometry with a precision": (dict(geometry=None, location_precision="city"), "precision-null-geometry"),
+    "point with precision none": (dict(location_precision="none"), "precision-none-point"),
+    "javascript archive url": (dict(sources=[{"id": "s1", "publisher": "ABC", "title": "T", "url": "https://example.org/a",
+                                              "published": "2022", "archive_url": "javascript:alert(1)"},
+                                             {"id": "s2", "publisher": "SBS", "title": "U", "url": "https://example.org/b",
+                                              "published": "2022"}]), "url"),
+    "repeated source id": (dict(sources=[
+        {"id": "s1", "publisher": "ABC", "title": "T", "url": "https://example.org/a", "published": "2022"},
+        {"id": "s1", "publisher": "SBS", "title": "U", "url": "https://example.org/b", "published": "2022"}],
+        events=[]), "duplicate-source-id"),
+    "coordinates not numbers": (dict(geometry={"type": "Point", "coordinates": ["151.2", "-33.8"]}), "coordinates"),
+    "one coordinate": (dict(geometry={"type": "Point", "coordinates": [151.2]}), "coordinates"),
+    "country null": (dict(country=None), "type"),
 }
 
 
@@ -65,7 +77,7 @@ def test_each_rule_is_enforced(case, write_data):
     feature = site(**overrides)
     path = write_data(collection(feature))
     report = mapkit.validate(path)
-    assert rule in rules(report), [str(p) for p in report.problems]
+    assert rules(report) == {rule}, [str(p) for p in report.problems]
     problem = next(p for p in report.errors if p.rule == rule)
     # every problem names the file, the feature, the field and a fix
     assert problem.file == str(path)
@@ -181,3 +193,123 @@ def test_reported_by_must_name_a_source(write_data):
     assert "reported-by-unsourced" in rules(report)
     ok = site(reported_by="ABC (Australia), October 2022")
     assert "reported-by-unsourced" not in rules(mapkit.validate(write_data(collection(ok))))
+
+
+def test_properties_id_must_equal_the_feature_id(write_data):
+    feature = site()
+    feature["properties"]["id"] = "au-other-id"
+    report = mapkit.validate(write_data(collection(feature)))
+    assert rules(report) == {"id-mismatch"}
+
+
+def test_precision_finer_than_the_coordinates_warns(write_data):
+    report = mapkit.validate(write_data(collection(site(location_precision="address"))))
+    assert "precision-too-fine" in rules(report, "warning") and report.ok
+
+
+def test_messages_say_what_is_wrong(write_data):
+    archive = site(sources=[{"id": "s1", "publisher": "ABC", "title": "T", "url": "https://example.org/a",
+                             "published": "2022", "archive_url": "javascript:alert(1)"}], events=[])
+    point = site(id="au-two", geometry={"type": "Point", "coordinates": [151.2]})
+    country = site(id="au-three", country=None)
+    report = mapkit.validate(write_data(collection(archive, point, country)))
+    by_feature = {p.feature: p for p in report.errors}
+    assert by_feature["au-sydney-test"].field == "properties.sources[0].archive_url"
+    assert by_feature["au-sydney-test"].message == "not an http(s) URL"
+    assert "[longitude, latitude]" in by_feature["au-two"].message and by_feature["au-two"].field == "geometry.coordinates"
+    assert by_feature["au-three"].message == "country must be text" and "ISO 3166-1" in by_feature["au-three"].fix
+    assert not [p for p in report.problems if "see the data model" in p.fix]
+
+
+def test_fast_schema_check_agrees_with_jsonschema():
+    """The compiled check decides which features jsonschema reads in full: it must never pass a
+    feature that jsonschema rejects (mutations of every field, every type)."""
+    import copy
+    import itertools
+
+    from mapkit import validation
+
+    check = validation._fast_feature_check("contact_points")
+    reference = validation._feature_validator("contact_points")
+    oddities = [None, "", "x", "2022-13", "2022-02-30", 0, 1.5, -1, True, [], ["x"], {}, {"a": 1},
+                "javascript:x", "https://example.org", "AU", "au", "reported", "Point"]
+    base = site()
+    variants = [base]
+    for key in list(base["properties"]) + ["type", "id", "geometry"]:
+        for value in oddities:
+            feature = copy.deepcopy(base)
+            target = feature if key in ("type", "id", "geometry") else feature["properties"]
+            target[key] = value
+            variants.append(feature)
+            missing = copy.deepcopy(base)
+            (missing if key in ("type", "id", "geometry") else missing["properties"]).pop(key)
+            variants.append(missing)
+    for field, value in itertools.product(["date", "type", "summary", "sources"], oddities):
+        feature = copy.deepcopy(base)
+        feature["properties"]["events"][0][field] = value
+        variants.append(feature)
+    for field, value in itertools.product(["id", "publisher", "title", "url", "published", "accessed", "archive_url"], oddities):
+        feature = copy.deepcopy(base)
+        feature["properties"]["sources"][0][field] = value
+        variants.append(feature)
+    for coords in ([1], [1, 2, 3, 4], ["1", 2], [True, 2], [1, None], "1,2", None):
+        feature = copy.deepcopy(base)
+        feature["geometry"]["coordinates"] = coords
+        variants.append(feature)
+    disagreements = []
+    for feature in variants:
+        try:
+            check(feature)
+            fast_ok = True
+        except Exception:  # noqa: BLE001
+            fast_ok = False
+        if fast_ok != reference.is_valid(feature):
+            disagreements.append(feature)
+    assert len(variants) > 400
+    assert disagreements == []
+
+
+@pytest.mark.parametrize("name", ["countries-2026.geojson", "operators-sites.geojson", "contact_points.geojson"])
+def test_a_sites_file_is_checked_whatever_its_name_or_extra_properties(write_data, name):
+    odd = site(iso_a2="AU", province="NSW", status="gone")
+    report = mapkit.validate(write_data(collection(odd, site(id="au-two")), name=name))
+    assert report.sites == 2 and "unknown-status" in rules(report)
+
+
+def test_an_empty_file_is_not_silently_fine(write_data):
+    report = mapkit.validate(write_data(collection()))
+    assert report.ok and "no-sites" in rules(report, "warning")
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "au-x", "geometry": null,'
+     ' "properties": {"id": "au-x", "status": "gone", "status": "reported"}}]}', "'status' appears twice"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "au-x", "geometry": null,'
+     ' "properties": {"id": "au-x", "rank": NaN}}]}', "NaN is not JSON"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "au-x", "geometry": null,'
+     ' "properties": {"id": "au-x", "name": "x \\ud800 y"}}]}', "properties.name holds a lone UTF-16 surrogate"),
+])
+def test_text_that_is_not_plain_json_is_an_error(tmp_path, text, words):
+    path = tmp_path / "odd.geojson"
+    path.write_text(text, encoding="utf-8")
+    report = mapkit.validate(path)
+    assert not report.ok and words in report.errors[0].message, report.errors[0]
+    assert "line 1" in report.errors[0].message and str(report.errors[0]).count("fix") == 1
+
+
+def test_repeated_ids_point_at_each_feature(write_data):
+    away = site(geometry={"type": "Point", "coordinates": [2.35, 48.86]}, status="gone")
+    report = mapkit.validate(write_data(collection(site(), away)))
+    labels = {p.feature for p in report.errors if p.rule in ("point-outside-country", "unknown-status")}
+    assert labels == {"au-sydney-test (feature #1)"}
+    assert "duplicate-id" in rules(report)
+
+
+def test_a_large_file_is_read_one_feature_at_a_time(write_data, monkeypatch):
+    """Validation streams: a file far larger than the reader's chunk validates like a small one."""
+    from mapkit import io
+
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", 256)
+    sites = [site(id=f"au-site-{k}") for k in range(60)] + [site(id="au-bad", status="gone")]
+    report = mapkit.validate(write_data(collection(*sites)))
+    assert report.sites == 61 and [p.feature for p in report.errors] == ["au-bad"]

@@ -84,6 +84,11 @@ def parse_partial_date(value: str) -> tuple[int, int | None, int | None]:
     """Split an EDTF level-0 partial date into (year, month, day); raise ValueError if malformed."""
     if not isinstance(value, str):
         raise ValueError(f"expected a string like 2022, 2022-05 or 2022-05-14, got {value!r}")
+    return _parse_date_text(value)
+
+
+@lru_cache(maxsize=1 << 16)  # the same few thousand dates recur across a large dataset
+def _parse_date_text(value: str) -> tuple[int, int | None, int | None]:
     match = PARTIAL_DATE_RE.match(value)
     if not match:
         raise ValueError(f"{value!r} is not a partial date (use 2022, 2022-05 or 2022-05-14)")

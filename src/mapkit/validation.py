@@ -7,12 +7,13 @@ source, a point less precise than its stated precision).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -245,44 +246,65 @@ def _path_text(parts) -> str:
     return out
 
 
-def _schema_problem(error: jsonschema.ValidationError, feature_ids: list, out: _Collector) -> None:
+def _anyof_detail(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For "not valid under any of the given schemas": the branch error that says most."""
+    if error.validator == "anyOf" and error.context:
+        # prefer a branch that got past the type check (a string that is not a URL, say)
+        typed = [e for e in error.context if e.validator != "type"]
+        return jsonschema.exceptions.best_match(typed or error.context)
+    return error
+
+
+def _schema_problem(error: jsonschema.ValidationError, feature: str | None, out: _Collector) -> None:
+    """One schema error as a problem; ``error``'s path is relative to the feature when
+    ``feature`` is given, else to the collection."""
     path = list(error.absolute_path)
-    feature = None
-    if len(path) >= 2 and path[0] == "features" and isinstance(path[1], int):
-        feature = feature_ids[path[1]] if path[1] < len(feature_ids) else f"#{path[1]}"
-        path = path[2:]
     name = next((p for p in reversed(path) if isinstance(p, str)), "")
-    where = _path_text(path) or "(feature)" if feature else _path_text(path) or "(file)"
+    where = _path_text(path) or ("(feature)" if feature else "(file)")
     value = error.instance
-    if path[:1] == ["geometry"]:
+    if path[:1] == ["geometry"] and feature is not None:
         kind = value.get("type") if isinstance(value, Mapping) else value
-        out.error(feature, "geometry", kind, "geometry must be a Point or null",
-                  "give the site's location as a Point [longitude, latitude], or null if it has none", "geometry")
+        if kind == "Point":
+            out.error(feature, "geometry.coordinates", value.get("coordinates", _NO_VALUE),
+                      "a Point needs coordinates [longitude, latitude] (two or three numbers)",
+                      "write the coordinates as numbers, [longitude, latitude] in WGS 84 degrees", "coordinates")
+        else:
+            out.error(feature, "geometry", kind, "geometry must be a Point or null",
+                      "give the site's location as a Point [longitude, latitude], or null if it has none", "geometry")
         return
-    validator = error.validator
+    detail = _anyof_detail(error)
+    validator = detail.validator
     if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        missing = detail.message.split("'")[1] if "'" in detail.message else detail.message
         out.error(feature, _path_text([*path, missing]) if path else missing, _NO_VALUE,
                   f"required field {missing!r} is missing", f"add {missing!r}"
                   + (" (at least one source object with publisher, title and http(s) url)" if missing == "sources" else ""),
                   "required")
     elif validator == "enum":
-        out.error(feature, where, value, f"unknown {name or 'value'}", _FIXES.get(name, f"use one of: {', '.join(map(str, error.validator_value))}"), f"unknown-{name}")
+        out.error(feature, where, value, f"unknown {name or 'value'}",
+                  _FIXES.get(name, f"use one of: {', '.join(map(str, detail.validator_value))}"), f"unknown-{name}")
     elif validator == "const":
-        out.error(feature, where, value, f"{name} must be {error.validator_value!r}", f"set it to {error.validator_value!r}", "const")
+        out.error(feature, where, value, f"{name} must be {detail.validator_value!r}", f"set it to {detail.validator_value!r}", "const")
     elif validator == "pattern" and name in _DATE_FIELDS:
         out.error(feature, where, value, "malformed partial date", _FIXES["date"], "date")
     elif validator == "pattern" and name in ("url", "archive_url"):
         out.error(feature, where, value, "not an http(s) URL", _FIXES[name], "url")
     elif validator == "pattern":
-        out.error(feature, where, value, f"malformed {name}", _FIXES.get(name, f"match {error.validator_value}"), f"malformed-{name}")
+        out.error(feature, where, value, f"malformed {name}", _FIXES.get(name, f"match {detail.validator_value}"), f"malformed-{name}")
     elif validator == "minItems" and name == "sources":
         out.error(feature, where, value, "no source: every site and event needs at least one",
                   "add the report that names this site to sources", "no-source")
     elif validator in ("type", "anyOf") and name in _DATE_FIELDS:
         out.error(feature, where, value, "malformed partial date", _FIXES["date"] + ", or null", "date")
+    elif validator == "type":
+        wanted = detail.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        wanted = {"string": "text", "array": "a list", "object": "an object", "number": "a number",
+                  "integer": "a whole number", "null": "null"}.get(wanted, wanted)
+        out.error(feature, where, value, f"{name or 'value'} must be {wanted}",
+                  _FIXES.get(name, f"give {name or 'it'} as {wanted} (see the data model)"), "type")
     else:
-        out.error(feature, where, value, error.message.split("\n")[0], "see the data model in the README", validator)
+        out.error(feature, where, value, detail.message.split("\n")[0], "see the data model in the README", validator)
 
 
 @lru_cache(maxsize=2)
@@ -290,36 +312,90 @@ def _validator(name: str):
     return jsonschema.Draft202012Validator(schema.json_schema(name))
 
 
+def _feature_schema(name: str) -> dict:
+    """The schema of one feature of a ``name`` collection (its definitions kept beside it)."""
+    root = schema.json_schema(name)
+    return {"$defs": root.get("$defs", {}), **root["properties"]["features"]["items"]}
+
+
+@lru_cache(maxsize=2)
+def _feature_validator(name: str):
+    return jsonschema.Draft202012Validator(_feature_schema(name))
+
+
+@lru_cache(maxsize=2)
+def _fast_feature_check(name: str):
+    """A compiled check of one feature: raises on the first problem, in microseconds.
+
+    The schemas use only keywords that mean the same in draft 7, which fastjsonschema compiles
+    to Python; jsonschema (the reference) runs only on features that fail it, to list every
+    problem with its path. Without fastjsonschema every feature goes through jsonschema.
+    """
+    try:
+        import fastjsonschema
+    except ImportError:  # pragma: no cover (a declared dependency)
+        return None
+    definition = {"$schema": "http://json-schema.org/draft-07/schema#", **_feature_schema(name)}
+    # no remote references: a reference that is not in the schema itself fails to compile
+    return fastjsonschema.compile(definition, handlers={})
+
+
+def _feature_schema_errors(feature, name: str) -> list:
+    """Every schema error of one feature (an empty list for a valid one), sorted by path."""
+    check = _fast_feature_check(name)
+    if check is not None:
+        try:
+            check(feature)
+            return []
+        except Exception:  # noqa: BLE001 (JsonSchemaException and anything odd: ask jsonschema)
+            pass
+    return sorted(_feature_validator(name).iter_errors(feature), key=lambda e: list(map(str, e.absolute_path)))
+
+
+def _collection_schema_errors(members: Mapping, name: str) -> list:
+    """Schema errors of the collection's own members (its features are checked one by one, so
+    a features list stands here as ``[]``)."""
+    return list(_validator(name).iter_errors(members))
+
+
 # --------------------------------------------------------------------------- sites
 
 
-def _check_sites(collection: dict, out: _Collector, report: ValidationReport,
-                 operator_ids: set | None, outline_data: _Outlines | None) -> None:
-    features = collection.get("features")
-    features = features if isinstance(features, list) else []
-    raw_ids = []
-    for i, f in enumerate(features):
-        fid = f.get("id") if isinstance(f, Mapping) else None
-        if fid is None and isinstance(f, Mapping) and isinstance(f.get("properties"), Mapping):
-            fid = f["properties"].get("id")
-        raw_ids.append(str(fid) if fid is not None else f"#{i}")
-    seen: Counter = Counter(raw_ids)
-    # a repeated id is labelled with its position too, so each problem points at one feature
-    feature_ids = [fid if seen[fid] == 1 else f"{fid} (feature #{i})" for i, fid in enumerate(raw_ids)]
+class _SiteChecker:
+    """Checks sites one feature at a time (memory holds ids and points, not the features)."""
 
-    for error in sorted(_validator("contact_points").iter_errors(collection), key=lambda e: list(map(str, e.absolute_path))):
-        _schema_problem(error, feature_ids, out)
+    def __init__(self, out: _Collector, report: ValidationReport, operator_ids: set | None,
+                 outline_data: _Outlines | None):
+        self.out = out
+        self.report = report
+        self.operator_ids = operator_ids
+        self.outline_data = outline_data
+        self.raw_ids: list[str] = []
+        self.points: list = []  # (feature label, lon, lat, country)
+        self._owner: list[int] = [-1] * len(out.problems)  # feature index of each problem (-1: none)
+        self._point_index: list[int] = []  # feature index of each point
 
-    for fid, count in seen.items():
-        if count > 1 and not fid.startswith("#"):
-            out.error(fid, "id", fid, f"duplicate id: {count} features use it",
-                      "give each site its own id (ids are never reused)", "duplicate-id")
+    def _mark(self, index: int) -> None:
+        self._owner.extend([index] * (len(self.out.problems) - len(self._owner)))
 
-    points = []  # (feature id, lon, lat, country)
-    for i, feature in enumerate(features):
-        if not isinstance(feature, Mapping):
-            continue
-        fid = feature_ids[i]
+    def add(self, i: int, feature) -> None:
+        out = self.out
+        fid = feature.get("id") if isinstance(feature, Mapping) else None
+        if fid is None and isinstance(feature, Mapping) and isinstance(feature.get("properties"), Mapping):
+            fid = feature["properties"].get("id")
+        fid = str(fid) if fid is not None else f"#{i}"
+        self.raw_ids.append(fid)
+        for error in _feature_schema_errors(feature, "contact_points"):
+            _schema_problem(error, fid, out)
+        if isinstance(feature, Mapping):
+            located = len(self.points)
+            self._check_feature(feature, fid)
+            if len(self.points) > located:
+                self._point_index.append(i)
+        self._mark(i)
+
+    def _check_feature(self, feature: Mapping, fid: str) -> None:
+        out, report = self.out, self.report
         props = feature.get("properties") if isinstance(feature.get("properties"), Mapping) else {}
         report.sites += 1
         country = props.get("country")
@@ -336,16 +412,36 @@ def _check_sites(collection: dict, out: _Collector, report: ValidationReport,
                 and not pid.startswith(country.lower() + "-"):
             out.error(fid, "properties.id", pid, f"id does not start with the country code {country.lower()!r}",
                       f"rename it {country.lower()}-…", "id-country")
-        _check_geometry(feature.get("geometry"), props, fid, out, points)
+        _check_geometry(feature.get("geometry"), props, fid, out, self.points)
         _check_dates(props, fid, out)
         _check_sources_and_events(props, fid, out, report)
         operator = props.get("operator")
-        if operator_ids is not None and isinstance(operator, str) and operator not in operator_ids:
+        if self.operator_ids is not None and isinstance(operator, str) and operator not in self.operator_ids:
             out.error(fid, "properties.operator", operator, "operator not defined in operators.geojson",
-                      f"use one of: {', '.join(sorted(operator_ids)) or '(none defined)'}, or add the bureau to operators.geojson",
+                      f"use one of: {', '.join(sorted(self.operator_ids)) or '(none defined)'}, or add the bureau to operators.geojson",
                       "unknown-operator")
-    if outline_data is not None and points:
-        _check_countries(points, outline_data, out)
+
+    def finish(self) -> None:
+        """The checks across features (duplicate ids, points in their countries); label each
+        problem of a repeated id with the feature's position too, so it points at one feature."""
+        out = self.out
+        seen = Counter(self.raw_ids)
+        repeated = {fid for fid, count in seen.items() if count > 1}
+
+        def label(fid: str, index: int) -> str:
+            return f"{fid} (feature #{index})" if fid in repeated else fid
+
+        if repeated:
+            out.problems = [replace(p, feature=label(p.feature, index)) if index >= 0 and p.feature in repeated else p
+                            for p, index in zip(out.problems, self._owner)]
+        if self.outline_data is not None and self.points:
+            points = [(label(fid, index), lon, lat, country)
+                      for (fid, lon, lat, country), index in zip(self.points, self._point_index)]
+            _check_countries(points, self.outline_data, out)
+        for fid, count in seen.items():
+            if count > 1 and not fid.startswith("#"):
+                out.error(fid, "id", fid, f"duplicate id: {count} features use it",
+                          "give each site its own id (ids are never reused)", "duplicate-id")
 
 
 def _check_geometry(geometry, props, fid, out: _Collector, points: list) -> None:
@@ -514,18 +610,22 @@ def _check_countries(points: list, data: _Outlines, out: _Collector) -> None:
                   "write coordinates as [longitude, latitude] and check the country code", "point-outside-country")
 
 
-def _check_operators(collection: dict, out: _Collector, report: ValidationReport) -> set:
+def _check_operators(collection: Mapping, out: _Collector, report: ValidationReport) -> set:
     features = collection.get("features") if isinstance(collection.get("features"), list) else []
     ids = [str(f.get("id")) if isinstance(f, Mapping) else f"#{i}" for i, f in enumerate(features)]
-    for error in _validator("operators").iter_errors(collection):
-        _schema_problem(error, ids, out)
+    head = {**collection, "features": []} if isinstance(collection.get("features"), list) else dict(collection)
+    for error in _collection_schema_errors(head, "operators"):
+        _schema_problem(error, None, out)
+    for fid, feature in zip(ids, features):
+        for error in _feature_schema_errors(feature, "operators"):
+            _schema_problem(error, fid, out)
     for fid, count in Counter(ids).items():
         if count > 1:
             out.error(fid, "id", fid, f"duplicate operator id: {count} features use it", "give each bureau its own id", "duplicate-id")
     for feature in features:
         if isinstance(feature, Mapping):
             props = feature.get("properties") or {}
-            sources = props.get("sources") if isinstance(props.get("sources"), list) else []
+            sources = props.get("sources") if isinstance(props, Mapping) and isinstance(props.get("sources"), list) else []
             report.sources += len(sources)
             if isinstance(props, Mapping) and props.get("id") not in (None, feature.get("id")):
                 out.error(str(feature.get("id")), "properties.id", props.get("id"), "properties.id differs from the Feature id",
@@ -535,17 +635,78 @@ def _check_operators(collection: dict, out: _Collector, report: ValidationReport
 
 # --------------------------------------------------------------------------- entry point
 
+#: Features looked at to tell sites, operators and country outlines apart.
+_KIND_SAMPLE = 20
+
 
 def detect_kind(collection: Mapping, path: str | None = None) -> str:
-    """'sites', 'operators' or 'countries', from the file name or the features' properties."""
-    name = Path(path).name if path else ""
+    """'sites', 'operators' or 'countries', from what the first features are.
+
+    Country outlines: every sampled feature is a (Multi)Polygon with an ``iso_a2`` property.
+    Operators: every sampled feature has a ``province`` and no ``status``. Anything else is
+    sites, so a sites file is never skipped because of its name or one odd property. (``path``
+    is accepted for compatibility; the file name plays no part.)
+    """
     features = collection.get("features") if isinstance(collection.get("features"), list) else []
-    sample = [f.get("properties") or {} for f in features[:20] if isinstance(f, Mapping)]
-    if any("iso_a2" in p for p in sample) or name.startswith("countries"):
+    return _kind_of([f for f in features[:_KIND_SAMPLE] if isinstance(f, Mapping)])
+
+
+def _kind_of(sample: list) -> str:
+    if not sample:
+        return "sites"
+    props = [f.get("properties") if isinstance(f.get("properties"), Mapping) else {} for f in sample]
+    shapes = [f.get("geometry") for f in sample]
+    if all("iso_a2" in p for p in props) and all(
+            isinstance(g, Mapping) and g.get("type") in ("Polygon", "MultiPolygon") for g in shapes):
         return "countries"
-    if name.startswith("operators") or (sample and all("province" in p and "status" not in p for p in sample)):
+    if all("province" in p and "status" not in p for p in props):
         return "operators"
     return "sites"
+
+
+def _source(data):
+    """(label, data path or None, members or None, feature iterator) for a path, dict or frame.
+
+    For a path the features are read one at a time; members are complete once they are read.
+    """
+    import geopandas as gpd
+
+    if isinstance(data, gpd.GeoDataFrame):
+        collection = io.to_feature_collection(data)
+        members = {**collection, "features": []}
+        return data.attrs.get("source", "<frame>"), data.attrs.get("source"), members, iter(collection["features"])
+    if isinstance(data, Mapping):
+        features = data.get("features")
+        members = dict(data)
+        if isinstance(features, list):
+            members["features"] = []
+        else:
+            features = []
+        return "<data>", None, members, iter(features)
+    path = os.fspath(data)
+    return path, path, None, _Reading(io.FeatureStream(path, strict=True))
+
+
+class _Reading:
+    """An iterator over a stream's features that gives the stream's members once read."""
+
+    def __init__(self, stream: io.FeatureStream):
+        self.stream = stream
+        self._features = iter(stream)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._features)
+
+    @property
+    def members(self) -> dict:
+        """The top-level members, with ``"features": []`` standing for a features list."""
+        members = dict(self.stream.members)
+        if self.stream.has_features:
+            members["features"] = []
+        return members
 
 
 def validate(
@@ -559,62 +720,108 @@ def validate(
     ``operators`` and ``countries`` are the operators and country-outline GeoJSON paths; by
     default the files of those names beside the data, else under ``geodata/``. Without an
     operators file the operator check is skipped with a warning; likewise the country check.
-    Returns a report of every problem; never raises for bad data, only for an unreadable file.
+    Returns a report of every problem; never raises for bad data, only for an unreadable
+    operators or countries file. A file is read one feature at a time, so memory stays small
+    however many sites it has.
     """
-    import geopandas as gpd
-
     report = ValidationReport()
-    if isinstance(data, gpd.GeoDataFrame):
-        label = data.attrs.get("source", "<frame>")
-        collection = io.to_feature_collection(data)
-        data_path = data.attrs.get("source")
-    elif isinstance(data, Mapping):
-        label, collection, data_path = "<data>", dict(data), None
-    else:
-        label = data_path = os.fspath(data)
-        try:
-            collection = io.read_json(data_path)
-        except DataFileError as exc:
-            report.files.append(label)
-            report.problems.append(Problem(ERROR, label, None, "", _NO_VALUE, str(exc).split(": ", 1)[-1],
-                                           "fix the file so that it is valid UTF-8 JSON", "json"))
-            return report
+    label, data_path, members, features = _source(data)
     report.files.append(label)
     out = _Collector(label)
-    if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
-        out.error(None, "type", collection.get("type") if isinstance(collection, Mapping) else _NO_VALUE,
-                  "not a GeoJSON FeatureCollection", 'make the top level {"type": "FeatureCollection", "features": [...]}', "not-collection")
-        report.problems.extend(out.problems)
+    try:
+        first = list(itertools.islice(features, _KIND_SAMPLE))
+        kind = _kind_of([f for f in first if isinstance(f, Mapping)])
+        if kind == "countries":
+            for _feature in features:  # read to the end: bad JSON is still an error
+                pass
+        elif kind == "operators":
+            listed = first + list(features)
+            collection = dict(features.members if members is None else members)
+            if "features" in collection and isinstance(collection["features"], list):
+                collection["features"] = listed
+            if _is_collection(collection, out):
+                _check_operators(collection, out, report)
+            report.problems.extend(out.problems)
+            return report
+        else:
+            checker = _site_checker(data_path, operators, countries, out, report)
+            for i, feature in enumerate(itertools.chain(first, features)):
+                checker.add(i, feature)
+        members = features.members if members is None else members
+    except DataFileError as exc:
+        text = str(exc)
+        text = text[len(label) + 2:] if text.startswith(f"{label}: ") else text
+        message, _, fix = text.rpartition("; ") if "; " in text else (text, "", _file_fix(text))
+        report.problems.append(Problem(ERROR, label, None, "", _NO_VALUE, message, fix, "json"))
         return report
-
-    kind = detect_kind(collection, data_path)
+    collection_head = dict(members)
+    if not _is_collection(collection_head, out):
+        report.problems = []
+        report.sites = report.sources = report.events = 0
+        report.countries = set()
+        report.problems.extend(out.problems[-1:])
+        return report
     if kind == "countries":
-        report.problems.extend(out.problems)
         return report
-    if kind == "operators":
-        _check_operators(collection, out, report)
-        report.problems.extend(out.problems)
-        return report
+    for error in _collection_schema_errors(collection_head, "contact_points"):
+        _schema_problem(error, None, out)
+    checker.finish()
+    if report.sites == 0 and isinstance(collection_head.get("features"), list):
+        out.warning(None, "features", _NO_VALUE, "the file has no sites", "add sites, or check that this is the sites file",
+                    "no-sites")
+    report.problems.extend(out.problems)
+    return report
 
+
+def _is_collection(members: Mapping, out: _Collector) -> bool:
+    if members.get("type") == "FeatureCollection":
+        return True
+    out.error(None, "type", members.get("type", _NO_VALUE), "not a GeoJSON FeatureCollection",
+              'make the top level {"type": "FeatureCollection", "features": [...]}', "not-collection")
+    return False
+
+
+def _file_fix(message: str) -> str:
+    if "no such file" in message:
+        return "check the path (it is relative to the current directory)"
+    if "is a directory" in message:
+        return "give the path of the GeoJSON file inside it"
+    if "cannot be read" in message:
+        return "check the file's permissions"
+    if "not UTF-8" in message:
+        return "save the file as UTF-8"
+    return "correct the file there (a text editor shows the line)"
+
+
+def _site_checker(data_path, operators, countries, out: _Collector, report: ValidationReport) -> _SiteChecker:
     operator_ids = None
     operators_path = operators if operators is not None else _find_beside(data_path, "operators.geojson", io.DEFAULT_OPERATORS)
     if operators_path is not None:
-        op_collection = io.read_json(operators_path)
+        try:
+            op_collection = io.read_json(operators_path)
+        except DataFileError as exc:
+            raise DataFileError(f"operators file {exc}") from None
         op_out = _Collector(os.fspath(operators_path))
-        op_report = ValidationReport()
-        operator_ids = _check_operators(op_collection, op_out, op_report)
+        operator_ids = _check_operators(op_collection, op_out, ValidationReport())
         report.problems.extend(op_out.problems)
     else:
         out.warning(None, "operator", _NO_VALUE, "no operators.geojson found: operators not checked",
                     "put operators.geojson beside the data or pass operators=PATH", "no-operators-file")
     countries_path = countries if countries is not None else _find_beside(data_path, "countries.geojson", io.DEFAULT_COUNTRIES)
-    outline_data = outlines(countries_path) if countries_path is not None else None
-    if outline_data is None:
+    outline_data = None
+    if countries_path is not None:
+        try:
+            outline_data = outlines(countries_path)
+        except FileNotFoundError:
+            raise DataFileError(f"countries file {countries_path}: no such file (give the path of a GeoJSON file)") from None
+        except OSError as exc:
+            raise DataFileError(f"countries file {countries_path}: cannot be read ({exc.strerror})") from None
+        except DataFileError as exc:
+            raise DataFileError(f"countries file {exc}") from None
+    else:
         out.warning(None, "geometry", _NO_VALUE, "no countries.geojson found: points not checked against countries",
                     "put countries.geojson beside the data or pass countries=PATH", "no-countries-file")
-    _check_sites(collection, out, report, operator_ids, outline_data)
-    report.problems.extend(out.problems)
-    return report
+    return _SiteChecker(out, report, operator_ids, outline_data)
 
 
 def validate_many(paths, **kwargs) -> ValidationReport:
