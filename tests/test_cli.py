@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mapkit import __version__
 from mapkit.cli import COMMANDS, main, make_parser
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_every_command_is_registered():
@@ -41,3 +44,57 @@ def test_library_error_is_one_line_not_a_traceback(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
+
+
+def _mapkit(*args, cwd=REPO, shell=None):
+    command = shell or [sys.executable, "-m", "mapkit", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60, shell=bool(shell))
+
+
+def _one_line_error(proc) -> str:
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_os_errors_are_one_line(tmp_path):
+    data = tmp_path / "sites.geojson"
+    data.write_text('{"type": "FeatureCollection", "features": []}\n', encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    line = _one_line_error(_mapkit("build", str(data), "-o", str(blocker / "map.html"), "--tiles", "none", "--no-validate"))
+    assert "mapkit build: error:" in line and "a-file" in line
+    proc = _mapkit("validate", str(data), "--countries", str(tmp_path / "nope.geojson"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "countries file" in proc.stdout and "nope.geojson: no such file" in proc.stdout and "fix: check the path" in proc.stdout
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"type": "FeatureCollection", "features": [1]}', "feature #0 is not a JSON object"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": [1, 2]}]}', "properties is not an object"),
+    ('{"type": "FeatureCollection", "features": "oops"}', '"features" is not a list'),
+    ('{"type": "FeatureCollection", "features": [], "n": NaN}', "NaN is not JSON"),
+])
+def test_fmt_refuses_what_has_no_canonical_form(tmp_path, text, words):
+    path = tmp_path / "odd.geojson"
+    path.write_text(text, encoding="utf-8")
+    line = _one_line_error(_mapkit("fmt", str(path)))
+    assert words in line
+    assert path.read_text(encoding="utf-8") == text, "left as it was"
+
+
+def test_a_closed_pipe_is_not_an_error():
+    proc = _mapkit(shell=f"{sys.executable} -m mapkit list --format csv | head -n 1")
+    assert proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_fmt_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "real.geojson"
+    real.write_text('{"features": [], "type": "FeatureCollection"}', encoding="utf-8")
+    link = tmp_path / "link.geojson"
+    link.symlink_to(real)
+    assert _mapkit("fmt", str(link)).returncode == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith('{\n  "type": "FeatureCollection"')

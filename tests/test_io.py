@@ -202,3 +202,22 @@ def test_feature_stream_refuses_what_json_readers_disagree_on(tmp_path, text, ex
     path.write_text(text)
     with pytest.raises(DataFileError, match=expected):
         mapkit.load(path)
+
+
+def test_round_trip_keeps_null_extras_and_feature_members(write_data, tmp_path):
+    """An unnamed property that is null stays null (not dropped), and members of a Feature besides
+    type, id, geometry and properties survive load -> write, also after filtering."""
+    first = site(extra_null=None, rank=None)
+    first["foreign_member"] = {"kept": True}
+    second = site(id="au-two", rank=2)
+    path = write_data(collection(first, second))
+    frame = mapkit.load(path)
+    out = io.write_geojson(mapkit.filter_frame(frame, status="reported"), tmp_path / "out.geojson")
+    written = {f["id"]: f for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    assert written["au-sydney-test"]["properties"]["extra_null"] is None
+    assert written["au-sydney-test"]["properties"]["rank"] is None
+    assert "extra_null" not in written["au-two"]["properties"] and written["au-two"]["properties"]["rank"] == 2
+    assert written["au-sydney-test"]["foreign_member"] == {"kept": True}
+    assert "foreign_member" not in written["au-two"]
+    only_second = io.to_feature_collection(frame[frame["id"] == "au-two"])
+    assert "foreign_member" not in only_second["features"][0]

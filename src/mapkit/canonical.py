@@ -174,6 +174,7 @@ def fmt(path: str | os.PathLike, *, check: bool = False) -> bool:
             f"{path}: not a GeoJSON FeatureCollection (top-level \"type\" must be \"FeatureCollection\"); "
             "fmt only formats mapkit data files"
         )
+    _check_shape(collection, path)
     kind = file_kind(collection, path)
     if kind == "countries":
         return True
@@ -184,3 +185,20 @@ def fmt(path: str | os.PathLike, *, check: bool = False) -> bool:
     if not check:
         io.write_text_atomic(path, text)
     return False
+
+
+def _check_shape(collection: Mapping, path: Path) -> None:
+    """Refuse what has no canonical form: features that are not a list of objects with object
+    (or null) properties. Everything else is formatted as it is; mapkit validate reports it."""
+    from mapkit.errors import DataFileError
+
+    features = collection.get("features")
+    if not isinstance(features, list):
+        raise DataFileError(f"{path}: \"features\" is not a list; make it [ ... ] of Feature objects")
+    for i, feature in enumerate(features):
+        if not isinstance(feature, Mapping):
+            raise DataFileError(f"{path}: feature #{i} is not a JSON object; make it a Feature object (mapkit validate lists every problem)")
+        props = feature.get("properties")
+        if props is not None and not isinstance(props, Mapping):
+            label = feature.get("id", f"#{i}")
+            raise DataFileError(f"{path}: feature {label}: properties is not an object; make it {{...}} (mapkit validate lists every problem)")

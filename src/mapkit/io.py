@@ -62,11 +62,20 @@ def read_json(path: str | os.PathLike) -> dict:
         raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
         with gc_paused():
-            return json.loads(text)
+            data = json.loads(text, parse_constant=_not_json, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
         raise DataFileError(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; fix the syntax there"
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; correct the syntax there"
         ) from None
+    except _NotJSON as exc:
+        raise DataFileError(f"{path}: {exc.args[0]} is not JSON; write null or a number") from None
+    except _RepeatedKey as exc:
+        raise DataFileError(f"{path}: the key {exc.args[0]!r} appears twice in one object, and JSON readers "
+                            "differ on which one counts; keep one") from None
+    if ("\\ud" in text or "\\uD" in text) and (where := _lone_surrogate(data)) is not None:
+        raise DataFileError(f"{path}: {where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
+                            "which is not text; remove it, or write the character it stands for")
+    return data
 
 
 class JSONText(str):
@@ -94,8 +103,46 @@ class _NotJSON(ValueError):
     pass
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
 def _not_json(name: str):
     raise _NotJSON(name)
+
+
+def _unique_pairs(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return obj
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value, path: str = "") -> str | None:
+    """The path of the first string (or key) in ``value`` with a lone surrogate, or None."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if _SURROGATE.search(key):
+                return inner
+            found = _lone_surrogate(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}[{k}]")
+            if found is not None:
+                return found
+    return None
 
 
 class FeatureStream:
@@ -109,13 +156,16 @@ class FeatureStream:
 
     CHUNK = 1 << 20
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, strict: bool = True):
+        """``strict``: refuse a key repeated in any object (JSON readers differ on which value
+        counts); it costs about a sixth of the reading time. A repeated top-level member, NaN,
+        Infinity and lone surrogates are always refused."""
         self.path = Path(path)
         #: top-level members other than ``features`` (complete once iteration has ended)
         self.members: dict = {}
         #: whether a ``features`` array was found
         self.has_features = False
-        self._decoder = json.JSONDecoder(parse_constant=_not_json)
+        self._decoder = json.JSONDecoder(parse_constant=_not_json, object_pairs_hook=_unique_pairs if strict else None)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -165,11 +215,11 @@ class FeatureStream:
         self._buf = self._buf[pos:]
         return 0
 
-    def _error(self, message: str, pos: int) -> DataFileError:
+    def _error(self, message: str, pos: int, fix: str = "correct the syntax there") -> DataFileError:
         """A JSON error at buffer position ``pos``, with its line and column in the file."""
         offset = self._dropped + min(pos, len(self._buf))
         line, column = self._line_and_column(offset)
-        return DataFileError(f"{self.path}: invalid JSON at line {line}, column {column}: {message}; fix the syntax there")
+        return DataFileError(f"{self.path}: invalid JSON at line {line}, column {column}: {message}; {fix}")
 
     def _line_and_column(self, offset: int) -> tuple[int, int]:
         # counted only when there is an error: re-read the text before it (lines are not
@@ -205,8 +255,11 @@ class FeatureStream:
             try:
                 value, end = self._decoder.raw_decode(self._buf, pos)
             except _NotJSON as exc:
-                raise self._error(f"{exc.args[0]} is not JSON (in the value that starts here); write null "
-                                  "or a number", pos) from None
+                raise self._error(f"{exc.args[0]} is not JSON (in the value that starts here)",
+                                  pos, "write null or a number") from None
+            except _RepeatedKey as exc:
+                raise self._error(f"the key {exc.args[0]!r} appears twice in one object (in the value that "
+                                  "starts here), and JSON readers differ on which one counts", pos, "keep one") from None
             except json.JSONDecodeError as exc:
                 if self._more():
                     self._chunk = min(self._chunk * 2, 64 << 20)  # a long value: read faster
@@ -215,6 +268,13 @@ class FeatureStream:
             # a number (or any scalar) that ends with the buffer may go on in the next chunk
             if end < len(self._buf) or self._eof or not self._more():
                 self._chunk = self.CHUNK
+                # a lone surrogate can only come from a \u escape (UTF-8 cannot store one)
+                if self._buf.find("\\ud", pos, end) >= 0 or self._buf.find("\\uD", pos, end) >= 0:
+                    where = _lone_surrogate(value)
+                    if where is not None:
+                        raise self._error(f"{where or 'the value'} holds a lone UTF-16 surrogate (an unpaired "
+                                          "\\ud800-\\udfff escape), which is not text", pos,
+                                          "remove it, or write the character it stands for")
                 return value, end
 
     # -- the collection ----------------------------------------------------------------------
@@ -248,8 +308,8 @@ class FeatureStream:
                 raise self._error("Expecting ':' delimiter", pos)
             pos = self._skip(pos + 1)
             if key in self.members or (key == "features" and self.has_features):
-                raise self._error(f"the member {key!r} appears twice (JSON readers differ on which one counts), "
-                                  "keep one", key_pos)
+                raise self._error(f"the member {key!r} appears twice, and JSON readers differ on which one counts",
+                                  key_pos, "keep one")
             if key == "features" and self._char(pos) == "[":
                 self.has_features = True
                 pos = yield from self._features(pos + 1)
@@ -303,6 +363,11 @@ def collection_metadata(collection: Mapping) -> dict:
 
 
 _NESTED = frozenset((list, dict))
+_FEATURE_KEYS = frozenset(("type", "id", "geometry", "properties"))
+#: ``frame.attrs`` keys that keep, by row label, what a frame has no cell for: unnamed properties
+#: that are present but null, and members of a Feature besides type, id, geometry and properties.
+NULLS_ATTR = "mapkit_null_properties"
+MEMBERS_ATTR = "mapkit_feature_members"
 #: Properties whose values recur from site to site: one string object per distinct value (at
 #: 100,000 sites that saves tens of megabytes of identical strings).
 _REPEATED = frozenset(("country", "city", "location_precision", "mode", "status", "status_date", "opened",
@@ -330,6 +395,8 @@ class FrameBuilder:
         self._rows = 0  # rows already moved into the columns
         self._shared: dict[str, str] = {}
         self._nested_keys: list[str] = []  # properties seen holding a list or an object
+        self._nulls: dict[str, list[int]] = {}  # unnamed property -> rows where it is null
+        self._members: dict[int, dict] = {}  # row -> the feature's foreign members
         self._xs: list[float] = []
         self._ys: list[float] = []
         self._zs: dict[int, float] = {}
@@ -368,6 +435,8 @@ class FrameBuilder:
         self._batch.append(props)
         if len(self._batch) >= self.BATCH:
             self._flush()
+        if not feature.keys() <= _FEATURE_KEYS:
+            self._members[i] = {k: v for k, v in feature.items() if k not in _FEATURE_KEYS}
         geometry = feature.get("geometry")
         if isinstance(geometry, Mapping) and geometry.get("type") == "Point":
             coords = geometry.get("coordinates") or []
@@ -390,6 +459,11 @@ class FrameBuilder:
                         columns[key] = [None] * self._rows
         for key, column in columns.items():
             column.extend([props.get(key) for props in batch])
+            if key not in _NAMED:
+                # an unnamed property that is present but null stays so (absent ones are absent)
+                nulls = [self._rows + k for k, props in enumerate(batch) if key in props and props[key] is None]
+                if nulls:
+                    self._nulls.setdefault(key, []).extend(nulls)
         self._rows += len(batch)
         self._batch = []
 
@@ -409,6 +483,10 @@ class FrameBuilder:
         # copy=False: no second copy of every column in one consolidated block
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"), crs="EPSG:4326", copy=False)
         frame.attrs["collection"] = dict(metadata or {})
+        if self._nulls:
+            frame.attrs[NULLS_ATTR] = self._nulls
+        if self._members:
+            frame.attrs[MEMBERS_ATTR] = self._members
         if self.source is not None:
             frame.attrs["source"] = str(self.source)
         return frame
@@ -434,18 +512,20 @@ def frame_from_collection(collection: Mapping, *, source: str | None = None) -> 
         return builder.frame(collection_metadata(collection))
 
 
-def load(path: str | os.PathLike = DEFAULT_DATA, *, nested_as_text: bool = False) -> gpd.GeoDataFrame:
+def load(path: str | os.PathLike = DEFAULT_DATA, *, nested_as_text: bool = False, strict: bool = True) -> gpd.GeoDataFrame:
     """Load a sites GeoJSON file as a GeoDataFrame (see :func:`frame_from_collection`).
 
     The file is read one feature at a time, so memory holds the frame, not also the file and its
     whole JSON tree. With ``nested_as_text``, lists and objects in properties (events, sources,
     ...) stay as their compact JSON text (:class:`JSONText`): enough for a map, which only passes
-    them through, in about a third of the memory at 100,000 sites.
+    them through, in about a third of the memory at 100,000 sites. ``strict=False`` skips the
+    check for keys repeated inside an object (see :class:`FeatureStream`), for a file that was
+    just validated.
 
     Raises DataFileError for a file that is missing, not JSON or not a FeatureCollection; use
     :func:`mapkit.validate` for everything else.
     """
-    stream = FeatureStream(path)
+    stream = FeatureStream(path, strict=strict)
     builder = FrameBuilder(source=str(path), nested_as_text=nested_as_text, owned=True)
     with gc_paused():
         for feature in stream:
@@ -564,7 +644,29 @@ def to_feature_collection(
     with gc_paused():
         features = _features_from_columns(columns, values, named, geometries, precisions,
                                           decimals, round_to_precision)
+        _restore_row_extras(frame, features)
     return {"type": "FeatureCollection", **meta, "features": features}
+
+
+def _restore_row_extras(frame, features: list) -> None:
+    """Put back what load kept in ``frame.attrs`` (see :data:`NULLS_ATTR`), by row label."""
+    nulls = frame.attrs.get(NULLS_ATTR) or {}
+    members = frame.attrs.get(MEMBERS_ATTR) or {}
+    if not nulls and not members:
+        return
+    position = {label: k for k, label in enumerate(frame.index)}
+    for column, labels in nulls.items():
+        if column not in frame.columns:
+            continue
+        for label in labels:
+            k = position.get(label)
+            if k is not None and column not in features[k]["properties"] and _is_missing(frame[column].iloc[k]):
+                features[k]["properties"][column] = None
+    for label, extra in members.items():
+        k = position.get(label)
+        if k is not None:
+            for key, value in extra.items():
+                features[k].setdefault(key, value)
 
 
 def _features_from_columns(columns, values, named, geometries, precisions, decimals, round_to_precision):
@@ -610,7 +712,8 @@ def canonical_feature(feature: Mapping, *, order: Iterable[str] = schema.PROPERT
             _ordered(s, schema.SOURCE_ORDER) if isinstance(s, Mapping) else s for s in props["sources"]
         ]
     out = {"type": "Feature", "id": feature.get("id", props.get("id"))}
-    decimals = schema.MAX_DECIMALS.get(props.get("location_precision"), GEOJSON_DECIMALS)
+    precision = props.get("location_precision")
+    decimals = schema.MAX_DECIMALS.get(precision, GEOJSON_DECIMALS) if isinstance(precision, str) else GEOJSON_DECIMALS
     out["geometry"] = _round_point(feature.get("geometry"), min(decimals, GEOJSON_DECIMALS))
     out["properties"] = _ordered(props, order)
     for key in sorted(k for k in feature if k not in out):
@@ -663,6 +766,8 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None):
     On any exception the temporary file is removed and ``path`` is left exactly as it was.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()  # write the file the link points to; keep the link
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(
         dir=directory, prefix=f".{path.name}.", suffix=suffix if suffix is not None else ".tmp"

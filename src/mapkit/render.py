@@ -274,7 +274,14 @@ def script_json(obj) -> str:
     for char in "<>&\u2028\u2029":
         if char in text:
             text = text.replace(char, f"\\u{ord(char):04x}")
+    # a lone surrogate (possible in a frame made in Python) cannot be written as UTF-8; it only
+    # occurs inside JSON strings, where its escape means the same
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 #: Properties the map needs at once (drawing, filters and their counts, text search, the list and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -53,8 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except MapkitError as exc:
-        message = " ".join(str(exc).split("\n")[0].split()) if "\n" not in str(exc) else str(exc)
+        text = str(exc)
+        # one problem: one line; a list of problems (an import's rows) keeps its lines
+        message = " ".join(text.split()) if "\n" not in text else text
         print(f"mapkit {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # the reader went away (`mapkit list | head`): stop quietly, as other commands do
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the interpreter flushes it at exit)
+        except OSError:
+            pass
+        return 141
+    except OSError as exc:
+        # the operating system refused (permissions, a full disk, a missing file given by an option)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"mapkit {args.command}: error: {where}{exc.strerror or exc}; check the path and its permissions",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"mapkit {args.command}: interrupted", file=sys.stderr)
