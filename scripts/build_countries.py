@@ -147,12 +147,14 @@ def main() -> None:
     features = []
     for row in frame.itertuples():
         geometry = json.loads(shapely.to_geojson(row.geometry))
+        # pandas fills a missing numeric code with NaN, which is not JSON: null
+        iso_n3 = row.iso_n3 if isinstance(row.iso_n3, str) else None
         features.append(
             {
                 "type": "Feature",
-                "id": f"{row.iso_a2}-{row.iso_n3 or row.name}".lower().replace(" ", "-").replace(".", ""),
+                "id": f"{row.iso_a2}-{iso_n3 or row.name}".lower().replace(" ", "-").replace(".", ""),
                 "geometry": geometry,
-                "properties": {"iso_a2": row.iso_a2, "iso_n3": row.iso_n3, "name": row.name, "scale": row.scale},
+                "properties": {"iso_a2": row.iso_a2, "iso_n3": iso_n3, "name": row.name, "scale": row.scale},
             }
         )
     collection = {
@@ -163,8 +165,8 @@ def main() -> None:
         "features": features,
     }
     # one feature per line: compact, yet a change to one country is a one-line diff
-    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
-    head = json.dumps({k: v for k, v in collection.items() if k != "features"}, ensure_ascii=False)[:-1]
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in features]
+    head = json.dumps({k: v for k, v in collection.items() if k != "features"}, ensure_ascii=False, allow_nan=False)[:-1]
     write_text_atomic(args.output, head + ',"features":[\n' + ",\n".join(lines) + "\n]}\n")
     print(f"wrote {args.output}: {len(features)} countries ({len(extra)} from 1:50m)")
 
