@@ -157,6 +157,8 @@ def test_seed_sydney_wenzhou():
     assert p["status"] == "reported"  # host says closed, Wenzhou police say open, AFP doubts it
     assert any(e["date"].startswith("2022-10") for e in _events("au-sydney-wenzhou", "reported"))
     assert any(e["date"] == "2023-08-08" for e in _events("au-sydney-wenzhou", "statement"))
+    # the AFP's statements at Senate estimates and after
+    assert {"2022-11-08", "2023-05-25"} <= {e["date"] for e in _events("au-sydney-wenzhou", "statement")}
     assert _events("au-sydney-wenzhou", "denial")
     assert any("newsbreak.com" in u for u in _urls("au-sydney-wenzhou"))  # Daily Mail seed article
 
@@ -166,6 +168,7 @@ def test_seed_rydalmere_nantong():
     assert p["operator"] == "nantong-psb"
     assert p["opened"] == "2016"
     assert p["status"] == "closed"
+    assert p["mode"] == "physical" and p["city"].startswith("Rydalmere")
     assert "Nantong Association" in (p["host_organization"] or "")
     assert p["address"] is None  # no address was reported
     assert _events("au-rydalmere-nantong", "closed")
@@ -177,8 +180,9 @@ def test_seed_haian_cloud():
     assert p["operator"] == "haian-psb"
     assert p["mode"] == "cloud"
     assert p["opened"] == "2022-05"
-    assert p["status"] == "active"
+    assert p["status"] == "active" and p["status_date"] == "2023-08"
     assert p["location_precision"] in ("country", "none")
+    assert "representative point" in p["notes"] and "no fixed address" in p["notes"]  # placed, and said so
     assert any(e["date"] == "2023-08-04" for e in _events("au-cloud-haian", "confirmed"))
     assert {"https://amp.abc.net.au/article/102683332",
             "https://theepochtimes.com/world/beijing-operates-cloud-based-police-contact-point-in-australia-5452843",
@@ -193,6 +197,8 @@ def test_seed_new_york_east_broadway():
     assert p["status"] == "closed"
     assert p["opened"] == "2022-02"
     assert "15 February" in p["notes"]  # the Daily Mail's day, kept beside the DOJ's month
+    assert any(e["date"].startswith("2022") for e in _events("us-newyork-fuzhou-eastbroadway", "investigation"))
     assert {e["date"] for e in _events("us-newyork-fuzhou-eastbroadway", "arrest")} == {"2023-04-17"}
-    assert _events("us-newyork-fuzhou-eastbroadway", "conviction")
+    assert {e["date"] for e in _events("us-newyork-fuzhou-eastbroadway", "charge")} == {"2023-04-17"}
+    assert [e["date"][:7] for e in _events("us-newyork-fuzhou-eastbroadway", "conviction")] == ["2024-12"]
     assert _events("us-newyork-fuzhou-eastbroadway", "denial")
