@@ -129,3 +129,64 @@ def test_cli_stats_and_list(small, capsys):
 
 def test_every_status_is_known():
     assert {r["status"] for r in mapkit.stats(SHIPPED)} <= set(schema.STATUSES)
+
+
+# --------------------------------------------------------------------------- a list where one value belongs
+
+
+@pytest.fixture
+def listy(write_data):
+    """Sites where the second has "country": ["AU"] (a list where one value belongs)."""
+    return write_data(collection(
+        site(id="au-sydney-a"),
+        site(id="au-perth-b", city="Perth", country=["AU"]),
+        site(id="au-sydney-c", status={"reported": True}, operator=["wenzhou-psb", "fuzhou-psb"]),
+    ))
+
+
+def test_stats_and_list_name_a_list_value_instead_of_failing_on_it(listy):
+    from mapkit.errors import MapkitError
+
+    import re
+
+    one_line = re.escape(f"{listy}: feature 2 (au-perth-b), field 'country': a list ([\"AU\"]), not one value; "
+                         "fix: write one value, e.g. \"AU\" ('mapkit validate' lists every problem)") + "$"
+    with pytest.raises(MapkitError, match=one_line):
+        mapkit.stats(listy, by="country")
+    with pytest.raises(MapkitError, match=one_line):
+        mapkit.stats(listy, by="mode", country="AU")  # a filter on the field
+    with pytest.raises(MapkitError, match=one_line):
+        mapkit.list_sites(listy)  # country is a listed column
+    with pytest.raises(MapkitError, match="feature 3 .au-sydney-c., field 'status': an object"):
+        mapkit.stats(mapkit.load(listy))
+    with pytest.raises(MapkitError, match="^data: feature 3 .au-sydney-c., field 'operator': a list"):
+        mapkit.list_sites(json.loads(listy.read_text("utf-8")), columns=["id"], operator="wenzhou-psb")
+    # fields neither counted, filtered on nor listed do not matter
+    assert mapkit.stats(listy, by="mode") == [{"mode": "physical", "sites": 3}]
+    assert [r["id"] for r in mapkit.list_sites(listy, columns=["id", "city"], opened_from=2018)] == [
+        "au-perth-b", "au-sydney-a", "au-sydney-c"]
+    with pytest.raises(MapkitError, match="field 'operator'"):  # the text search looks in the operator
+        mapkit.list_sites(listy, columns=["id", "city"], text="perth")
+
+
+def _mapkit(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "mapkit", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [
+    ["stats", "--by", "country"],
+    ["stats", "--country", "AU"],
+    ["list"],
+    ["list", "--country", "AU", "--format", "csv"],
+])
+def test_cli_stats_and_list_on_a_list_value_exit_1_with_one_line(listy, command):
+    done = _mapkit(command[0], listy, *command[1:], cwd=listy.parent)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line == (f"mapkit {command[0]}: error: {listy}: feature 2 (au-perth-b), field 'country': a list "
+                    "([\"AU\"]), not one value; fix: write one value, e.g. \"AU\" ('mapkit validate' lists every problem)")

@@ -33,16 +33,75 @@ NO_OPERATOR = "(none)"
 
 
 def _frame(data):
-    """A frame from a frame, a FeatureCollection dict or a path."""
+    """A frame from a frame, a FeatureCollection dict or a path, and what to call it in errors."""
     import geopandas as gpd
 
     from mapkit import io
 
     if isinstance(data, gpd.GeoDataFrame):
-        return data
+        return data, "data"
     if isinstance(data, Mapping):
-        return io.frame_from_collection(data)
-    return io.load(os.fspath(data))
+        return io.frame_from_collection(data), "data"
+    return io.load(os.fspath(data)), os.fspath(data)
+
+
+#: Data-model fields that hold one value (the others, events and sources, are lists).
+ONE_VALUE = tuple(name for name in schema.PROPERTY_ORDER if name not in ("events", "sources"))
+
+
+_SCALARS = {str, int, float, bool, type(None)}
+
+
+def _nested(value) -> bool:
+    """True for a list or an object where one value belongs (also kept as JSON text)."""
+    if isinstance(value, (list, tuple, dict, set)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+        return True
+    return type(value).__name__ == "JSONText" and value[:1] in ("[", "{")
+
+
+def _used_fields(filters: Mapping) -> list[str]:
+    """The fields the filters that are set look at."""
+    from mapkit.filters import FACETS, TEXT_FIELDS
+
+    used = [f for f in FACETS if filters.get(f) not in (None, "", [], ())]
+    if any(filters.get(k) not in (None, "") for k in ("opened_from", "opened_to")):
+        used.append("opened")
+    if filters.get("text") not in (None, ""):
+        used.extend(f for f in TEXT_FIELDS if f not in used)
+    return used
+
+
+def _check_one_value(frame, label: str, fields) -> None:
+    """Raise ValidationError (one line: file, feature, field, fix) if a field that is counted,
+    filtered on or listed holds a list or an object instead of one value (``"country": ["AU"]``):
+    it cannot be counted or compared, and showing it as something else would mislead."""
+    from mapkit.errors import ValidationError
+
+    ids = _values(frame, "id")
+    for name in dict.fromkeys(fields):
+        if name not in frame.columns:
+            continue
+        values = frame[name].tolist()
+        if set(map(type, values)) <= _SCALARS:  # the usual case, at C speed
+            continue
+        for i, value in enumerate(values):
+            if not _nested(value):
+                continue
+            if type(value).__name__ == "JSONText":
+                value = value.value()
+            elif hasattr(value, "tolist"):
+                value = value.tolist()
+            shown = json.dumps(value if isinstance(value, (list, dict)) else list(value), ensure_ascii=False, default=str)
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            kind = "an object" if isinstance(value, dict) else "a list"
+            example = (f", e.g. {json.dumps(value[0], ensure_ascii=False)}"
+                       if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) else "")
+            site = ids[i] if i < len(ids) and isinstance(ids[i], str) else None
+            where = f"feature {i + 1}" + (f" ({site})" if site else "")
+            raise ValidationError(
+                f"{label}: {where}, field {name!r}: {kind} ({shown}), not one value; "
+                f"fix: write one value{example} ('mapkit validate' lists every problem)"
+            )
 
 
 def _values(frame, column: str) -> list:
@@ -74,13 +133,17 @@ def stats(frame, *, by: str = "status", **filters) -> list[dict]:
     ``(none)``, last) or ``year`` (the year of ``opened``, ascending; sites with no or a malformed
     opening date as ``unknown``, last). Only values that occur are listed. ``frame`` may also be a
     path or a FeatureCollection dict. Returns rows like ``{"status": "closed", "sites": 12}``;
-    the counts add up to the number of sites kept.
+    the counts add up to the number of sites kept. A list or an object where the field counted
+    or a field filtered on should hold one value (``"country": ["AU"]``) raises
+    :class:`mapkit.errors.ValidationError` naming the feature and field.
     """
     from mapkit.errors import FilterError
 
     if by not in BY:
         raise FilterError(f"cannot count by {by!r}; use one of: {', '.join(BY)}")
-    kept = filter_frame(_frame(frame), **filters)
+    frame, label = _frame(frame)
+    _check_one_value(frame, label, [*_used_fields(filters), "opened" if by == "year" else by])
+    kept = filter_frame(frame, **filters)
     if by == "year":
         keys = [schema.partial_year(v) for v in _values(kept, "opened")]
     elif by == "operator":
@@ -117,9 +180,13 @@ def list_sites(frame, *, columns: Sequence[str] | None = None, **filters) -> lis
 
     ``columns`` picks the fields (any property; default :data:`LIST_COLUMNS`); ``frame`` may also
     be a path or a FeatureCollection dict. Lists (events, sources) are given as their length.
+    A list or an object in a field that holds one value (``"country": ["AU"]``), filtered on or
+    listed, raises :class:`mapkit.errors.ValidationError` naming the feature and field.
     """
-    kept = filter_frame(_frame(frame), **filters)
     columns = list(columns or LIST_COLUMNS)
+    frame, label = _frame(frame)
+    _check_one_value(frame, label, [*_used_fields(filters), *(c for c in columns if c in ONE_VALUE)])
+    kept = filter_frame(frame, **filters)
     data = {c: _values(kept, c) for c in columns}
     rows = []
     for i in range(len(kept)):
