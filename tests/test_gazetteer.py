@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from mapkit.errors import MapkitError
-from mapkit.gazetteer import DOMINANCE, Gazetteer, Place, default_gazetteer, lookup, name_key
+from mapkit.gazetteer import Gazetteer, Place, default_gazetteer, lookup, name_key
 
 
 def test_bundled_file_is_small_and_says_where_it_comes_from():
@@ -29,10 +29,11 @@ def test_bundled_file_is_small_and_says_where_it_comes_from():
         ("Hai'an", "CN", 1809116, "Jiangsu Sheng"),  # population 0, only in the >= 1000 list
         ("Hai’an", "CN", 1809116, "Jiangsu Sheng"),  # GeoNames spells it with U+2019
         ("HAIAN", "CN", 1809116, "Jiangsu Sheng"),
-        ("Prato", "IT", 3169921, "Tuscany"),  # 195,089 people against Pratos of 1,218 and 423
+        ("Prato, Tuscany", "IT", 3169921, "Tuscany"),  # three Pratos: the qualifier names one's region
         ("Croydon", "GB", 2651817, "England"),
         ("Markham (Greater Toronto Area)", "CA", 6066513, "Ontario"),
-        ("Richmond (Metro Vancouver)", "CA", 6122085, "British Columbia"),
+        ("Richmond, British Columbia", "CA", 6122085, "British Columbia"),
+        ("Frankfurt am Main", "DE", 2925533, "Hesse"),  # the full name is one place
         ("München", "DE", 2867714, "Bavaria"),  # an alternate name of Munich
         ("muenchen", "DE", 2867714, "Bavaria"),
         ("Tromso", "NO", 3133895, None),  # ø spelled o
@@ -55,6 +56,34 @@ def test_ambiguous_place_lists_candidates_and_picks_none():
     text = match.describe()
     assert "ambiguous" in text and "Victoria" in text and "New South Wales" in text and "26,502" in text
     assert "-37.8" in text  # coordinates shown for each candidate
+
+
+@pytest.mark.parametrize(
+    "name, country, regions",
+    [
+        # however much larger one namesake is, the other is never ruled out by population
+        ("Frankfurt", "DE", ["Hesse", "Brandenburg"]),  # am Main 650,000; (Oder) 57,107
+        ("Richmond (Metro Vancouver)", "CA", ["British Columbia", "Alberta", "Ontario", "Quebec"]),
+        ("Perth", "AU", ["Western Australia", "Tasmania"]),  # 2,384,371 against 2,907
+        ("Prato", "IT", ["Tuscany", "Emilia-Romagna", "Friuli Venezia Giulia"]),
+        ("Houston", "US", ["Texas", "Mississippi", "Alaska", "Missouri", "Pennsylvania"]),
+    ],
+)
+def test_namesakes_are_ambiguous_whatever_their_populations(name, country, regions):
+    match = lookup(name, country)
+    assert match.status == "ambiguous" and match.place is None and not match.found
+    assert [p.admin1_name for p in match.candidates] == regions
+    assert match.region_choices() == regions
+    text = match.describe()
+    first = match.candidates[0]
+    # each candidate with name, region, population and coordinates, for a person to choose
+    for place in match.candidates:
+        assert f"{place.name}, {place.admin1_name} ({country}-{place.admin1}), population {place.population:,}, " \
+               f"lat {place.latitude} lon {place.longitude}, GeoNames {place.geonameid}" in text
+    assert "10x" not in text and "populous" not in text
+    # a region (or a qualifier naming it) picks one of them
+    assert lookup(name, country, region=regions[0]).place == first
+    assert lookup(name.split(" (")[0], country, region=regions[-1]).place == match.candidates[-1]
 
 
 def test_region_decides_or_leaves_the_place_unknown():
@@ -111,11 +140,12 @@ def test_a_gazetteer_file_of_our_own(tmp_path, compress):
     assert [p.admin1_name for p in springfield.candidates] == ["Massachusetts", "Illinois"]
     assert gazetteer.lookup("springfield", "us", region="Illinois").place.geonameid == 1
     assert gazetteer.lookup("Springfield City", "US").place.geonameid == 2
-    # 1,000,000 against 99,999: more than DOMINANCE times
-    assert DOMINANCE == 10
     assert gazetteer.lookup("grand ville", "ZZ").place.geonameid == 5  # an alternate name
+    # 1,000,000 against 99,999 people: still two places, so ambiguous; the division code decides
     big = gazetteer.lookup("Bigtown", "ZZ")
-    assert big.found and big.place.geonameid == 5 and "10x" in big.reason
+    assert big.status == "ambiguous" and [p.geonameid for p in big.candidates] == [5, 6]
+    assert big.region_choices() == ["01", "02"]  # no division names: the codes
+    assert gazetteer.lookup("Bigtown", "ZZ", region="02").place.geonameid == 6
     # 22,000 against 4,500: ambiguous, and lookups go through the same rule
     assert lookup("Shelbyville", "US", gazetteer=gazetteer).status == "ambiguous"
 
@@ -125,7 +155,9 @@ def test_from_places_and_a_broken_file(tmp_path):
         {"geonameid": 1, "name": "Alpha", "country": "AA", "population": 10, "latitude": 1, "longitude": 2},
         Place(2, "Alpha", "AA", "", None, 0, 3.0, 4.0),
     ])
-    assert g.lookup("alpha", "AA").place.geonameid == 1  # 10 >= 10 x 0 people
+    alpha = g.lookup("alpha", "AA")  # 10 people against 0: two places all the same
+    assert alpha.status == "ambiguous" and [p.geonameid for p in alpha.candidates] == [1, 2]
+    assert alpha.region_choices() == []  # no division tells them apart: only coordinates can
     bad = tmp_path / "bad.tsv"
     bad.write_text("geonameid\tname\n1\tOnly\tAA\tx\tnot-a-number\t1\t2\t\n", encoding="utf-8")
     with pytest.raises(MapkitError, match="bad.tsv"):

@@ -21,10 +21,11 @@ Choosing (never a guess)
        division name or code it names, when any does. An explicit ``region=`` that names none
        leaves the place unknown, with the candidates elsewhere listed.
     2. One candidate left: it is the place.
-    3. Several: the most populous is the place only if it has at least
-       :data:`DOMINANCE` (10) times the population of the next one (Prato, Tuscany, 195,089
-       people, over two Pratos of 1,218 and 423). Otherwise the lookup is *ambiguous* and lists
-       the candidates (most populous first) for a person to choose, e.g. by giving coordinates.
+    3. Several: the lookup is *ambiguous*, however much larger one of them is (Frankfurt am Main
+       and Frankfurt (Oder), Perth in Western Australia and in Tasmania, Houston in Texas and in
+       Mississippi). It lists the candidates (most populous first) with their division,
+       population, coordinates and GeoNames id, for a person to choose: by a region that names
+       the chosen one's division, or by giving its coordinates.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = [
-    "DOMINANCE",
     "Place",
     "Match",
     "Gazetteer",
@@ -49,8 +49,6 @@ __all__ = [
     "name_key",
 ]
 
-#: How many times more populous the first candidate must be than the second to be chosen.
-DOMINANCE = 10
 #: At most this many candidates are listed for an ambiguous or unknown place.
 MAX_CANDIDATES = 8
 
@@ -127,6 +125,17 @@ class Match:
     @property
     def found(self) -> bool:
         return self.status == "found"
+
+    def region_choices(self) -> list[str]:
+        """The division names that pick exactly one candidate (as a ``region`` would), in the
+        candidates' order: ``["Victoria", "New South Wales"]`` for Croydon, AU. Empty when no
+        division tells the candidates apart (several in one division): only coordinates can."""
+        names: dict[str, int] = {}
+        for place in self.candidates:
+            name = place.admin1_name or place.admin1
+            if name:
+                names[name] = names.get(name, 0) + 1
+        return [name for name, count in names.items() if count == 1]
 
     def describe(self) -> str:
         """One line for people: what was found, or why not and which candidates there are."""
@@ -326,12 +335,8 @@ class Gazetteer:
                              reason=f"none in region {region!r}; places of that name elsewhere in {country}")
         if len(found) == 1:
             return Match(query, country, "found", place=found[0], candidates=found, reason=f"the only match{where}")
-        first, second = found[0], found[1]
-        if first.population > 0 and first.population >= DOMINANCE * second.population:
-            return Match(query, country, "found", place=first, candidates=found,
-                         reason=f"the most populous of {len(found)} matches{where} by more than {DOMINANCE}x")
         return Match(query, country, "ambiguous", candidates=found,
-                     reason=f"{len(found)} places of that name{where}, none {DOMINANCE}x more populous than the next")
+                     reason=f"{len(found)} places of that name in {where[4:] if where else country}")
 
 
 @lru_cache(maxsize=1)
