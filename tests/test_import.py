@@ -240,12 +240,12 @@ def test_region_column_decides_an_ambiguous_city_and_stays_a_property(target, tm
 
 def test_data_model_column_names_extra_columns_semicolons_and_a_country_only_row(target, tmp_path):
     header = ["ID", "Name", "Country", "City", "Address", "Status", "Status date", "Opened", "Operator",
-              "Host organization", "Sources", "Tip line", "Mode"]
+              "Host organization", "Sources", "Tip line", "Mode", "State"]
     rows = [
         {"ID": "au-perth-x", "Name": "Custom name", "Country": "au", "City": "Perth", "Address": "12 Hay St",
          "Status": "Under investigation", "Status date": "2023-05-14 00:00:00", "Opened": "2020-07",
          "Operator": "wenzhou-psb", "Host organization": "A club", "Sources": SRC_ABC, "Tip line": "1800 123",
-         "Mode": ""},
+         "Mode": "", "State": "Western Australia"},  # a state column picks Perth, WA over Perth, Tasmania
         {"ID": "nz-unlocated", "Country": "NZ", "City": "(not stated)", "Status": "reported",
          "Status date": "2022", "Sources": SRC_SBS},
     ]
@@ -258,6 +258,8 @@ def test_data_model_column_names_extra_columns_semicolons_and_a_country_only_row
     assert props["status"] == "under_investigation" and props["status_date"] == "2023-05-14"
     assert props["host_organization"] == "A club" and props["Tip line"] == "1800 123"
     assert props["mode"] == "unknown" and props["country"] == "AU"
+    assert props["State"] == "Western Australia"  # the region column is kept as a property
+    assert data["au-perth-x"]["geometry"]["coordinates"] == [115.861, -31.952]  # GeoNames 2063523
     country_only = data["nz-unlocated"]
     assert country_only["properties"]["location_precision"] == "country"
     assert country_only["properties"]["city"] is None
@@ -399,3 +401,284 @@ def test_failed_import_creates_no_file(target, tmp_path):
     ok = write_csv(tmp_path / "ok.csv", [NEW])
     summary = mapkit.import_sites(ok, into=new_target)
     assert summary.created and summary.written and list(features_by_id(new_target)) == ["au-perth-wenzhou"]
+
+
+# --------------------------------------------------------------------------- a precise point is never lost
+
+
+@pytest.fixture
+def precise(write_data):
+    """A sites file with one site whose point was placed by hand to district precision."""
+    hand_placed = site(id="au-sydney-district", location_precision="district",
+                       geometry={"type": "Point", "coordinates": [151.207, -33.873]})
+    path = write_data(collection(hand_placed))
+    mapkit.fmt(path)
+    return path
+
+
+def test_a_new_city_spelling_keeps_a_point_finer_than_a_city(precise, tmp_path):
+    sheet = write_csv(tmp_path / "a.csv", [{"id": "au-sydney-district", "city": "Rydalmere"}], header=["id", "city"])
+    summary = mapkit.import_sites(sheet, into=precise)
+    assert summary.updated == {"au-sydney-district": ["city"]} and summary.placed == {}
+    feature = features_by_id(precise)["au-sydney-district"]
+    assert feature["geometry"]["coordinates"] == [151.207, -33.873]  # not the gazetteer's Rydalmere
+    assert feature["properties"]["location_precision"] == "district"
+    assert feature["properties"]["city"] == "Rydalmere"
+    [kept] = [w for w in summary.warnings if w.rule == "point-kept"]
+    assert (kept.row, kept.column, kept.severity) == (2, "city", "warning")
+    assert "city changed; point kept" in kept.message and kept.fix == "give longitude/latitude to move it"
+    assert f"{sheet}, row 2 (au-sydney-district), column 'city': warning: city changed; point kept" in str(summary)
+    assert mapkit.validate(precise).ok
+    # the same file again: nothing changes, nothing to warn about
+    again = mapkit.import_sites(sheet, into=precise)
+    assert again.unchanged == ["au-sydney-district"] and not [w for w in again.warnings if w.rule == "point-kept"]
+
+
+def test_coordinates_or_a_stated_city_precision_move_a_precise_point(precise, tmp_path):
+    header = ["id", "city", "latitude", "longitude"]
+    moved = write_csv(tmp_path / "a.csv", [{"id": "au-sydney-district", "city": "Rydalmere",
+                                             "latitude": "-33.81512", "longitude": "151.03841"}], header=header)
+    summary = mapkit.import_sites(moved, into=precise, dry_run=True)
+    assert summary.updated == {"au-sydney-district": ["city", "geometry"]}
+    assert not [w for w in summary.warnings if w.rule == "point-kept"]
+    # saying the site is only known to its city lets the gazetteer place it
+    coarser = write_csv(tmp_path / "b.csv", [{"id": "au-sydney-district", "city": "Rydalmere",
+                                               "location_precision": "city"}],
+                        header=["id", "city", "location_precision"])
+    summary = mapkit.import_sites(coarser, into=precise)
+    assert summary.updated == {"au-sydney-district": ["city", "location_precision", "geometry"]}
+    assert features_by_id(precise)["au-sydney-district"]["geometry"]["coordinates"] == [151.038, -33.815]
+
+
+def test_respelling_markham_keeps_the_hand_placed_district_point(tmp_path):
+    # the reviewer's case, on the shipped data
+    for name in ("contact_points.geojson", "operators.geojson", "countries.geojson"):
+        shutil.copy(SHIPPED.parent / name, tmp_path / name)
+    target = tmp_path / "contact_points.geojson"
+    before = features_by_id(target)["ca-markham-fuzhou-commercial"]
+    assert before["properties"]["location_precision"] == "district"
+    sheet = tmp_path / "markham.csv"
+    sheet.write_text("id,city\nca-markham-fuzhou-commercial,Markham\n", encoding="utf-8")
+    summary = mapkit.import_sites(sheet, into=target)
+    assert summary.updated == {"ca-markham-fuzhou-commercial": ["city"]}
+    after = features_by_id(target)["ca-markham-fuzhou-commercial"]
+    assert after["geometry"] == before["geometry"]
+    assert after["properties"] == {**before["properties"], "city": "Markham"}
+    assert any(w.rule == "point-kept" and w.site == "ca-markham-fuzhou-commercial" for w in summary.warnings)
+
+
+# --------------------------------------------------------------------------- namesakes are never guessed
+
+
+def _new_row(site_id, city, country, **cells):
+    return row(id=site_id, city=city, country=country, status="reported", status_date="2023",
+               sources=f"Blog|A post|https://example.org/{site_id}|2023", **cells)
+
+
+def test_namesakes_are_reported_with_candidates_not_picked_by_population(target, tmp_path):
+    sheet = write_csv(tmp_path / "sites.csv", [
+        _new_row("au-perth-new", "Perth", "AU"),  # 2,384,371 people against 2,907: still two places
+        _new_row("de-frankfurt-new", "Frankfurt", "DE"),  # am Main and (Oder)
+    ])
+    before = target.read_bytes()
+    with pytest.raises(ImportFailed) as info:
+        mapkit.import_sites(sheet, into=target)
+    assert target.read_bytes() == before
+    perth, frankfurt = info.value.problems
+    assert (perth.row, perth.column, perth.rule) == (2, "city", "place-ambiguous")
+    assert "Perth, Western Australia (AU-08), population 2,384,371, lat -31.952 lon 115.861, GeoNames 2063523" \
+        in perth.message
+    assert "Perth, Tasmania (AU-06), population 2,907, lat -41.572 lon 147.171, GeoNames 2153391" in perth.message
+    assert "add a region column naming the state or province ('Western Australia', 'Tasmania')" in perth.fix
+    assert "latitude and longitude" in perth.fix
+    assert [p.geonameid for p in perth.candidates] == [2063523, 2153391]
+    assert "Hesse" in frankfurt.message and "Brandenburg" in frankfurt.message
+    assert [p.name for p in frankfurt.candidates] == ["Frankfurt am Main", "Frankfurt (Oder)"]
+    as_json = info.value.summary.problems[0].to_dict()["candidates"]
+    assert as_json[0] == {"geonameid": 2063523, "name": "Perth", "country": "AU", "admin1": "08",
+                          "admin1_name": "Western Australia", "population": 2384371,
+                          "latitude": -31.952, "longitude": 115.861}
+
+
+def test_a_region_column_picks_one_namesake_and_a_wrong_region_lists_them(target, tmp_path):
+    header = [*HEADER, "province"]
+    wrong = write_csv(tmp_path / "a.csv", [_new_row("au-perth-new", "Perth", "AU", province="Queensland")], header=header)
+    with pytest.raises(ImportFailed) as info:
+        mapkit.import_sites(wrong, into=target)
+    [problem] = info.value.problems
+    assert problem.rule == "place-unknown" and "Queensland" in problem.message
+    assert "correct the region (the candidates are in: Western Australia, Tasmania)" in problem.fix
+    right = write_csv(tmp_path / "b.csv", [_new_row("au-perth-new", "Perth", "AU", province="Tasmania")], header=header)
+    summary = mapkit.import_sites(right, into=target)
+    assert "GeoNames 2153391" in summary.placed["au-perth-new"] and "the only match in 'Tasmania'" in summary.placed["au-perth-new"]
+    feature = features_by_id(target)["au-perth-new"]
+    assert feature["geometry"]["coordinates"] == [147.171, -41.572]
+    assert feature["properties"]["location_precision"] == "city" and feature["properties"]["province"] == "Tasmania"
+
+
+def test_cli_json_summary_lists_the_candidates(target, tmp_path, capsys):
+    sheet = write_csv(tmp_path / "sites.csv", [_new_row("de-frankfurt-new", "Frankfurt", "DE")])
+    assert main(["import", str(sheet), "--into", str(target), "--format", "json"]) == 1
+    [problem] = json.loads(capsys.readouterr().out)["problems"]
+    assert [(c["name"], c["admin1_name"]) for c in problem["candidates"]] == [
+        ("Frankfurt am Main", "Hesse"), ("Frankfurt (Oder)", "Brandenburg")]
+
+
+# --------------------------------------------------------------------------- GeoJSON input of the wrong shape
+
+
+def _geojson(path, *features):
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}), encoding="utf-8")
+    return path
+
+
+def test_geojson_properties_that_are_not_an_object_are_one_line_errors(target, tmp_path):
+    before = target.read_bytes()
+    good = site(id="au-hobart-new", city="Hobart", geometry={"type": "Point", "coordinates": [147.327, -42.882]})
+    for bad in (["a", "b"], "text", 7):
+        source = _geojson(tmp_path / "in.geojson", good, {"type": "Feature", "id": "au-bad", "geometry": None,
+                                                           "properties": bad})
+        with pytest.raises(DataFileError) as info:
+            mapkit.import_sites(source, into=target)
+        message = str(info.value)
+        assert "\n" not in message
+        assert message.startswith(f"{source}: feature 2 (au-bad), field 'properties': a JSON ")
+        assert "not an object; fix: write properties as an object" in message
+    assert target.read_bytes() == before
+
+
+def test_a_target_feature_the_merge_cannot_read_is_a_one_line_error(write_data, tmp_path):
+    target = write_data(collection(site(), site(id="au-perth-test", city="Perth")))
+    data = json.loads(target.read_text("utf-8"))
+    data["features"][1]["properties"] = ["not", "an", "object"]
+    target.write_text(json.dumps(data), encoding="utf-8")
+    before = target.read_bytes()
+    sheet = write_csv(tmp_path / "a.csv", [{"id": "au-sydney-test", "notes": "x"}], header=["id", "notes"])
+    with pytest.raises(DataFileError) as info:
+        mapkit.import_sites(sheet, into=target)
+    message = str(info.value)
+    assert "\n" not in message and target.read_bytes() == before
+    assert message.startswith(f"{target}: feature 2 (au-perth-test), field 'properties': a JSON list, not an object")
+    assert "'mapkit validate' lists every problem" in message
+    data["features"][1] = site(id="au-perth-test", city="Perth", location_precision=["city"])
+    target.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataFileError, match="feature 2 .au-perth-test., field 'location_precision': a JSON list"):
+        mapkit.import_sites(sheet, into=target)
+
+
+def test_geojson_values_of_the_wrong_shape_are_row_problems(target, tmp_path):
+    def feature(site_id, **overrides):
+        return site(id=site_id, city="Hobart", geometry={"type": "Point", "coordinates": [147.327, -42.882]},
+                    **overrides)
+
+    sources = feature("au-a")["properties"]["sources"]
+    source = _geojson(
+        tmp_path / "in.geojson",
+        feature("au-a", sources="s1 and s2"),
+        feature("au-b", events=["reported"]),
+        feature("au-c", sources=[{**sources[0], "url": ["https://example.org/a"]}, sources[1]]),
+        feature("au-d", events=[{"date": ["2022"], "type": "reported", "summary": "x", "sources": ["s1"]}]),
+        feature("au-e", events=[{"date": "2022", "type": "reported", "summary": "x", "sources": "s1"}]),
+        feature("au-f", country=["AU"], location_precision={"value": "city"}),
+        {**feature("au-g"), "geometry": {"type": "Point", "coordinates": [147.3]}},
+    )
+    before = target.read_bytes()
+    with pytest.raises(ImportFailed) as info:
+        mapkit.import_sites(source, into=target)
+    assert target.read_bytes() == before
+    got = [(p.row, p.site, p.column) for p in info.value.problems]
+    assert got == [(1, "au-a", "sources"), (2, "au-b", "events"), (3, "au-c", "sources"), (4, "au-d", "events"),
+                   (5, "au-e", "events"), (6, "au-f", "country"), (6, "au-f", "location_precision"),
+                   (7, "au-g", "geometry")]
+    messages = [p.message for p in info.value.problems]
+    assert messages[0] == "sources is a JSON string, not a list of source objects"
+    assert messages[1] == "event 1 is a JSON string, not an object"
+    assert messages[2] == "source 1: url is a JSON list, not text"
+    assert messages[4] == 'event 1: sources is a JSON string, not a list of source ids such as ["s1"]'
+    assert messages[5] == "country is a JSON list, not one value"
+    assert messages[7] == "the Point has no [longitude, latitude] numbers"
+    assert all(p.fix for p in info.value.problems)
+
+
+def test_geojson_nulls_of_a_new_site_are_kept(target, tmp_path):
+    new = site(id="au-hobart-new", city="Hobart", geometry={"type": "Point", "coordinates": [147.327, -42.882]},
+               tip_line=None, region=None, case_number=7)
+    # for a site that exists, null means "not stated here": its value stays
+    known = site(internal_ref=None, host_organization=None)
+    source = _geojson(tmp_path / "in.geojson", new, known)
+    summary = mapkit.import_sites(source, into=target)
+    assert summary.added == ["au-hobart-new"]
+    data = features_by_id(target)
+    props = data["au-hobart-new"]["properties"]
+    assert "tip_line" in props and props["tip_line"] is None
+    assert "region" in props and props["region"] is None
+    assert props["case_number"] == 7
+    assert data["au-sydney-test"]["properties"]["internal_ref"] == "case 17"
+    assert data["au-sydney-test"]["properties"]["host_organization"] == "Sydney Friendship Society (alleged)"
+    assert mapkit.import_sites(source, into=target).unchanged == ["au-hobart-new", "au-sydney-test"]
+    # a GeoJSON file imported into a new file gives back its sites, null properties and all
+    fresh = tmp_path / "fresh.geojson"
+    mapkit.import_sites(source, into=fresh)
+    assert features_by_id(fresh)["au-hobart-new"] == data["au-hobart-new"]
+
+
+def test_a_region_property_that_is_not_text_is_kept(target, tmp_path):
+    new = site(id="au-hobart-new", city="Hobart", geometry={"type": "Point", "coordinates": [147.327, -42.882]},
+               region=6)
+    mapkit.import_sites(_geojson(tmp_path / "in.geojson", new), into=target)
+    assert features_by_id(target)["au-hobart-new"]["properties"]["region"] == 6
+
+
+def test_a_validation_error_about_the_whole_file_is_never_dropped(target, tmp_path, monkeypatch):
+    from mapkit import validation
+
+    real = validation.validate
+
+    def validate(data, **kwargs):
+        report = real(data, **kwargs)
+        report.problems.append(validation.Problem("error", "<data>", None, "", None,
+                                                  "the countries file is broken", "rebuild it", "json"))
+        return report
+
+    monkeypatch.setattr(validation, "validate", validate)
+    sheet = write_csv(tmp_path / "a.csv", [{"id": "au-sydney-test", "notes": "x"}], header=["id", "notes"])
+    before = target.read_bytes()
+    with pytest.raises(ImportFailed) as info:
+        mapkit.import_sites(sheet, into=target)
+    assert target.read_bytes() == before
+    [problem] = info.value.problems
+    assert problem.file == str(target) and problem.message == "the countries file is broken"
+
+
+# --------------------------------------------------------------------------- the command, as a process
+
+
+def _mapkit(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "mapkit", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_bad_geojson_input_or_target_exit_1_with_one_line(target, tmp_path):
+    source = _geojson(tmp_path / "in.geojson", {"type": "Feature", "id": "au-bad", "geometry": None,
+                                                 "properties": ["a"]})
+    before = target.read_bytes()
+    done = _mapkit("import", source, "--into", target, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"mapkit import: error: {source}: feature 1 (au-bad), field 'properties': a JSON list")
+    assert "fix:" in line
+    assert target.read_bytes() == before
+    # the same for a target that is broken that way
+    data = json.loads(target.read_text("utf-8"))
+    data["features"][0]["properties"] = "text"
+    broken = tmp_path / "broken.geojson"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    sheet = write_csv(tmp_path / "a.csv", [{"id": "au-sydney-test", "notes": "x"}], header=["id", "notes"])
+    done = _mapkit("import", sheet, "--into", broken, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"mapkit import: error: {broken}: feature 1 (au-sydney-test), field 'properties'")

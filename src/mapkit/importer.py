@@ -22,8 +22,11 @@ anything:
   from the bundled GeoNames gazetteer (:mod:`mapkit.gazetteer`) with ``location_precision: city``
   (or the coarser precision the row states), never finer; a row with no city at a point inside
   its country (``location_precision: country``), from the ``countries.geojson`` beside the target.
-  An ambiguous or unknown city is an error that lists the candidates; give coordinates, or a
-  ``region`` column naming the state or province, and import again.
+  An ambiguous city (several places of that name, whatever their populations) or an unknown one
+  is an error that lists the candidates; give coordinates, or a ``region`` column naming the
+  state or province, and import again. A row that changes the city (or country) of a site whose
+  point is finer than a city centre (address, street, district) keeps the point and its
+  precision, with a warning: only coordinates move such a point.
 * **Deterministic.** The file is written in canonical form (:mod:`mapkit.canonical`), only when
   something changed: importing the same file twice leaves the target byte-identical.
 
@@ -132,6 +135,8 @@ class ImportProblem:
     fix: str
     rule: str
     severity: str = "error"
+    #: for an ambiguous or unknown place: the gazetteer's candidates (mapkit.gazetteer.Place)
+    candidates: tuple = ()
 
     @property
     def where(self) -> str:
@@ -153,6 +158,7 @@ class ImportProblem:
             "severity": self.severity, "file": self.file, "row": self.row, "site": self.site,
             "column": self.column, "value": self.value, "message": self.message, "fix": self.fix,
             "rule": self.rule,
+            **({"candidates": [p.to_dict() for p in self.candidates]} if self.candidates else {}),
         }
 
 
@@ -343,6 +349,8 @@ class _Incoming:
     region: str | None = None
     columns: dict = field(default_factory=dict)  # field -> column name as the file spells it
     problems: list = field(default_factory=list)
+    geojson: bool = False  # a feature of a GeoJSON file (not a spreadsheet row)
+    nulls: list = field(default_factory=list)  # properties the feature gives as null (kept by a new site)
 
 
 class _RowReader:
@@ -636,6 +644,54 @@ def _rows_from_table(path: Path, label: str, sheet, summary: ImportSummary, prob
     return incoming
 
 
+def _json_kind(value) -> str:
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+#: Properties of the data model that hold one value (text), not a list or an object.
+_ONE_VALUE = tuple(name for name in schema.PROPERTY_ORDER if name not in ("events", "sources"))
+
+
+def _nested_problems(label: str, number: int, site, props: Mapping) -> list[ImportProblem]:
+    """Problems of a feature's sources and events that would stop them being merged (the rest is
+    left to validation): each must be a list of objects, a source's url text, an event's date text
+    and its sources a list of source ids."""
+    problems = []
+
+    def add(column, value, message, fix):
+        problems.append(ImportProblem(label, number, site, column, value, message, fix, f"{column}-shape"))
+
+    for name, item, keys in (("sources", "source", ("url",)), ("events", "event", ("date", "sources"))):
+        value = props.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            add(name, value, f"{name} is a JSON {_json_kind(value)}, not a list of {item} objects",
+                f"give {name} as a list of objects (see the data model), or leave it out")
+            continue
+        for i, entry in enumerate(value, start=1):
+            if not isinstance(entry, Mapping):
+                add(name, entry, f"{item} {i} is a JSON {_json_kind(entry)}, not an object",
+                    f"write each {item} as an object (see the data model)")
+                continue
+            for key in keys:
+                got = entry.get(key)
+                want = list if key == "sources" else str
+                if got is not None and not isinstance(got, want):
+                    shown = "text" if want is str else 'a list of source ids such as ["s1"]'
+                    add(name, got, f"{item} {i}: {key} is a JSON {_json_kind(got)}, not {shown}",
+                        f"write the {item}'s {key} as {shown}")
+    return problems
+
+
 def _rows_from_geojson(path: Path, label: str, problems: list) -> list[_Incoming]:
     """Features of a GeoJSON file, as rows stated in the data model's own terms."""
     collection = io.read_json(path)
@@ -648,27 +704,51 @@ def _rows_from_geojson(path: Path, label: str, problems: list) -> list[_Incoming
             problems.append(ImportProblem(label, number, None, None, None, "the feature is not a JSON object",
                                           "make each feature a GeoJSON Feature object", "feature"))
             continue
-        props = dict(feature.get("properties") or {})
+        raw_props = feature.get("properties")
+        if raw_props is not None and not isinstance(raw_props, Mapping):
+            fid = feature.get("id")
+            named = f" ({fid})" if isinstance(fid, (str, int)) and not isinstance(fid, bool) else ""
+            raise DataFileError(
+                f"{label}: feature {number}{named}, field 'properties': a JSON {_json_kind(raw_props)}, not an "
+                "object; fix: write properties as an object of name: value pairs (or null), as in the data model"
+            )
+        props = dict(raw_props or {})
         site = props.get("id", feature.get("id"))
         site = str(site) if site is not None else None
-        out = _Incoming(row=number, site=site, columns={})
+        out = _Incoming(row=number, site=site, columns={}, geojson=True)
         if site is None:
             out.problems.append(ImportProblem(label, number, None, "id", None, "the feature has no id",
                                               "give it an id (and the same properties.id)", "id"))
+        for key in _ONE_VALUE:
+            value = props.get(key)
+            if isinstance(value, (Mapping, list)):
+                out.problems.append(ImportProblem(
+                    label, number, site, key, value, f"{key} is a JSON {_json_kind(value)}, not one value",
+                    f"write {key} as text (see the data model)", "one-value"))
+        out.problems.extend(_nested_problems(label, number, site, props))
+        if out.problems:
+            incoming.append(out)
+            continue
         for key, value in props.items():
             if key in ("sources", "events"):
                 setattr(out, key, copy.deepcopy(value) if value is not None else None)
-            elif value is not None and key != "region":
+            elif value is not None:
                 out.props[key] = copy.deepcopy(value)
+            elif key not in schema.PROPERTY_ORDER:
+                out.nulls.append(key)  # an unknown property stated as null: a new site keeps it
         if isinstance(props.get("region"), str):
             out.region = props["region"]
-            out.props["region"] = props["region"]
         geometry = feature.get("geometry")
         if isinstance(geometry, Mapping) and geometry.get("type") == "Point":
-            coords = geometry.get("coordinates") or []
-            if len(coords) >= 2 and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords[:2]):
+            coords = geometry.get("coordinates")
+            if isinstance(coords, list) and len(coords) >= 2 and all(
+                    isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in coords):
                 out.coordinates = (float(coords[0]), float(coords[1]))
                 out.columns["geometry"] = "geometry"
+            else:
+                out.problems.append(ImportProblem(
+                    label, number, site, "geometry", coords, "the Point has no [longitude, latitude] numbers",
+                    "give coordinates [longitude, latitude] in decimal degrees, or a null geometry", "geometry"))
         elif geometry is not None:
             kind = geometry.get("type") if isinstance(geometry, Mapping) else geometry
             out.problems.append(ImportProblem(label, number, site, "geometry", kind, "the geometry is not a Point",
@@ -882,6 +962,7 @@ def import_sites(
         kind = detect_kind(collection, str(into))
         if kind != "sites" and collection.get("features"):
             raise DataFileError(f"{into}: is a {kind} file; import into the sites file (e.g. {io.DEFAULT_DATA})")
+        _check_target(collection, str(into))
         before_text = into.read_text(encoding="utf-8")
     else:
         if not into.parent.is_dir() and str(into.parent):
@@ -998,6 +1079,8 @@ def import_sites(
                 problems.append(ImportProblem(
                     str(into), None, site, p.field, _value(p), f"{p.message} (already in the data, not from this file)",
                     p.fix + "; then import again", p.rule))
+            elif p.severity == "error":  # about the whole file (or a file beside it): never dropped
+                problems.append(ImportProblem(str(into), None, None, p.field or None, _value(p), p.message, p.fix, p.rule))
             continue
         column = _column_for(p.field, inc)
         problem = ImportProblem(label, inc.row, site, column, _value(p), p.message, p.fix, p.rule, p.severity)
@@ -1027,6 +1110,43 @@ def import_sites(
             io.write_text_atomic(into, text)
             summary.written = True
     return summary
+
+
+def _check_target(collection: Mapping, label: str) -> None:
+    """Raise DataFileError (one line: file, feature, field, fix) for a target feature the merge
+    cannot work on: not an object, properties not an object, a location_precision that is not
+    one value, sources or events that are not lists of objects. Everything else is left to
+    validation, which reports it with the rest."""
+    bad = []
+    for number, feature in enumerate(collection["features"], start=1):
+        if not isinstance(feature, Mapping):
+            bad.append((number, None, None, f"the feature is a JSON {_json_kind(feature)}, not an object",
+                        "make it a GeoJSON Feature object"))
+            continue
+        props = feature.get("properties")
+        fid = feature.get("id")
+        if props is not None and not isinstance(props, Mapping):
+            bad.append((number, fid, "properties", f"a JSON {_json_kind(props)}, not an object",
+                        "write properties as an object of name: value pairs, as in the data model"))
+            continue
+        props = props or {}
+        fid = props.get("id", fid)
+        precision = props.get("location_precision")
+        if isinstance(precision, (Mapping, list)):
+            bad.append((number, fid, "location_precision", f"a JSON {_json_kind(precision)}, not one value",
+                        f"write one of: {', '.join(schema.PRECISIONS)}"))
+        for p in _nested_problems(label, number, fid, props):
+            bad.append((number, fid, p.column, p.message, p.fix))
+    if not bad:
+        return
+    number, fid, name, message, fix = bad[0]
+    named = f" ({fid})" if isinstance(fid, (str, int)) and not isinstance(fid, bool) else ""
+    field_ = f", field {name!r}" if name else ""
+    more = f" (and {len(bad) - 1} more such problem(s))" if len(bad) > 1 else ""
+    raise DataFileError(
+        f"{label}: feature {number}{named}{field_}: {message}{more}; fix: in {label}, {fix} "
+        "('mapkit validate' lists every problem), then import again"
+    )
 
 
 def _failure_message(summary: ImportSummary) -> str:
@@ -1062,6 +1182,7 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
     from mapkit import sheet
 
     merge = _Merge(inc, existing, on_conflict, label)
+    warnings: list[ImportProblem] = []
     if existing is not None:
         feature = copy.deepcopy(dict(existing))
         props = dict(feature.get("properties") or {})
@@ -1101,9 +1222,19 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
             return name in inc.props and inc.props[name] != props.get(name) and (
                 props.get(name) in (None, "") or on_conflict == "update")
 
-        moved = takes("city") or takes("country")
-        keep_existing = existing is not None and feature.get("geometry") is not None and not moved
+        moved = [name for name in ("city", "country") if takes(name)]
         had = props.get("location_precision")
+        has_point = existing is not None and feature.get("geometry") is not None
+        if moved and has_point and not _at_most_city(had) and not _at_most_city(stated_precision):
+            # a hand-placed point finer than a city is never swapped for a city centre: the row
+            # only re-spells or corrects the place; coordinates move it
+            what = " and ".join(moved)
+            warnings.append(ImportProblem(
+                label, inc.row, inc.site, inc.columns.get(moved[0], moved[0]), inc.props[moved[0]],
+                f"{what} changed; point kept; the site's point is {had or 'of unstated'} precision, finer than "
+                "a city centre from the gazetteer", "give longitude/latitude to move it", "point-kept", "warning"))
+            moved = []
+        keep_existing = has_point and not moved
         if keep_existing:
             if stated_precision in _COARSENESS and had in _COARSENESS and _COARSENESS[stated_precision] < _COARSENESS[had]:
                 merge.problems.append(ImportProblem(
@@ -1132,13 +1263,11 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
                     inc.columns["geometry"] = inc.columns.get("city", "city")
                     summary.placed[inc.site] = f"{match.place.describe()} ({match.reason}; precision {precision})"
                 else:
-                    fix = ("give latitude and longitude"
-                           + (", or a region column naming the state or province" if match.candidates else
-                              " (the gazetteer has places of 1000 people or more; check the spelling and the country)"))
                     merge.problems.append(ImportProblem(
                         label, inc.row, inc.site, inc.columns.get("city", "city"), city,
                         ("ambiguous place, not guessed: " if match.status == "ambiguous" else "place not found: ")
-                        + match.describe(), fix, f"place-{match.status}"))
+                        + match.describe(), _place_fix(match, inc), f"place-{match.status}",
+                        candidates=tuple(match.candidates)))
         elif country and stated_precision in (None, "country"):
             point = _country_point(countries_path, country)
             if point is None:
@@ -1174,6 +1303,8 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
                 merge.mark("geometry")
     merge.merge_sources_and_events(props)
     if existing is None:
+        for name in inc.nulls:  # an unknown property the file states as null is kept, as null
+            props.setdefault(name, None)
         props.setdefault("mode", "unknown")
         props.setdefault("location_precision", "none" if feature.get("geometry") is None else None)
         if not props.get("name"):
@@ -1186,4 +1317,32 @@ def _merge_one(inc: _Incoming, existing, on_conflict, label, countries_path, get
         return None, _Outcome([], [], merge.problems)
     feature["id"] = inc.site
     feature["properties"] = props
+    summary.warnings.extend(warnings)
     return feature, _Outcome(merge.changed, merge.kept, [])
+
+
+def _place_fix(match, inc: _Incoming) -> str:
+    """How to pick one of an ambiguous or unknown place's candidates (or find it at all)."""
+    if inc.geojson:
+        coordinates = "give the feature the chosen place's Point [lon, lat] (with location_precision city)"
+        column = "property"
+    else:
+        coordinates = ("copy the chosen place's lat and lon into the latitude and longitude columns"
+                       " (with location_precision city)")
+        column = "column"
+    if not match.candidates:
+        return ("give latitude and longitude (the gazetteer has places of 1000 people or more; check the "
+                "spelling and the country)")
+    choices = match.region_choices()
+    if inc.region is not None:
+        region = "correct the region (the candidates are in: " + ", ".join(choices) + ")" if choices else ""
+        return f"{region}, or {coordinates}" if region else coordinates
+    if not choices:
+        return f"{coordinates} (no state or province tells them apart)"
+    shown = ", ".join(repr(c) for c in choices[:4]) + (", ..." if len(choices) > 4 else "")
+    return f"add a region {column} naming the state or province ({shown}), or {coordinates}"
+
+
+def _at_most_city(precision) -> bool:
+    """True for a precision of city or coarser (a point the gazetteer may replace)."""
+    return isinstance(precision, str) and precision in _COARSENESS and _COARSENESS[precision] >= _COARSENESS["city"]

@@ -25,7 +25,9 @@ any other column becomes a property. sources: 'publisher|title|url|date' entries
 
 Rows merge into sites by id; an empty cell keeps what the site has. A row without coordinates
 is placed at its city's centre from the bundled GeoNames gazetteer (location_precision city);
-an ambiguous or unknown city is reported with its candidates, never guessed. The merged data is
+an ambiguous or unknown city is reported with its candidates, never guessed: a region column
+(state or province) picks one of several. A new city never moves a point placed finer than a
+city (address, street, district): give coordinates to move it. The merged data is
 validated first: on any problem nothing is written, every problem is printed (row number,
 column, fix) and the exit status is 1.
 """
