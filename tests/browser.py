@@ -6,9 +6,12 @@ Never run ``playwright install``: the tests use the system browser (``/usr/bin/c
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 CHROMIUM = os.environ.get("MAPKIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -24,6 +27,23 @@ LOCAL = ("file:", "data:", "blob:", "about:")
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
+
+
+def require_browser(chromium: str | None = None, module: str = "playwright") -> None:
+    """Skip the calling test when Chromium or Playwright is missing; under CI (the environment
+    variable CI set, as .ci/run does) fail instead, so a CI run never passes without them."""
+    chromium = chromium or CHROMIUM
+    missing = []
+    if not Path(chromium).exists():
+        missing.append(f"Chromium at {chromium} (apt-get install -y chromium, or set MAPKIT_CHROMIUM)")
+    if importlib.util.find_spec(module) is None:
+        missing.append(f"the Python package {module} (scripts/setup --test)")
+    if not missing:
+        return
+    reason = "the page tests need " + " and ".join(missing)
+    if os.environ.get("CI"):
+        pytest.fail(reason + "; .ci/run must install it", pytrace=False)
+    pytest.skip(reason)
 
 
 def launch(playwright):

@@ -13,7 +13,7 @@ import pytest
 import mapkit
 from mapkit.filters import filter_frame, normalize_filters
 from mapkit.render import save_map
-from tests.browser import chromium_available, launch, open_page, sample_collection
+from tests.browser import launch, open_page, require_browser, sample_collection
 from tests.conftest import GEODATA, OPERATORS, SHIPPED, collection, site
 
 pytestmark = pytest.mark.browser
@@ -26,8 +26,7 @@ PAYLOAD = (
 
 @pytest.fixture(scope="session")
 def browser():
-    if not chromium_available():
-        pytest.skip("no Chromium: apt-get install -y chromium (or set MAPKIT_CHROMIUM)")
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -492,6 +491,21 @@ def test_keyboard_reaches_every_control(open_map, html, frame):
     marker.focus()
     m.page.keyboard.press("Enter")
     m.page.locator(".leaflet-popup-content").wait_for()
+
+
+def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    from tests import browser as helpers
+
+    nowhere = str(tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium at"):
+        helpers.require_browser(nowhere)
+    with pytest.raises(pytest.fail.Exception, match="mapkit_no_such_module"):
+        helpers.require_browser(helpers.CHROMIUM if helpers.chromium_available() else nowhere,
+                                module="mapkit_no_such_module")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="Chromium at"):
+        helpers.require_browser(nowhere)
 
 
 def test_operator_lines_follow_the_filters(open_map, html, frame):
