@@ -98,3 +98,17 @@ def test_fmt_writes_through_a_symlink(tmp_path):
     link.symlink_to(real)
     assert _mapkit("fmt", str(link)).returncode == 0
     assert link.is_symlink() and real.read_text(encoding="utf-8").startswith('{\n  "type": "FeatureCollection"')
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "-o", "OUT/x.geojson", "--country", "AU"],
+    ["build", "-o", "OUT/x.html", "--tiles", "none", "--no-validate", "--country", "AU"],
+    ["build", "-o", "OUT/x.html", "--tiles", "none", "--no-validate", "--text", "x"],
+])
+def test_a_list_where_one_value_belongs_is_one_line(tmp_path, args):
+    data = tmp_path / "listy.geojson"
+    data.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "au-x", "geometry": null,'
+                    ' "properties": {"id": "au-x", "country": ["AU"], "name": ["a", "b"], "status": "reported"}}]}')
+    args = [a.replace("OUT", str(tmp_path)) for a in args]
+    line = _one_line_error(_mapkit(args[0], str(data), *args[1:]))
+    assert "feature 1 (au-x), field" in line and "not one value" in line and "fix:" in line

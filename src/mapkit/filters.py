@@ -114,6 +114,25 @@ def _column(frame, name: str) -> np.ndarray:
     return np.full(len(frame), None, dtype=object)
 
 
+_ONE_VALUE = frozenset((str, int, float, bool, type(None)))
+
+
+def _one_value_each(frame, field: str, values) -> None:
+    """Refuse a list or an object where the data model has one value (``"country": ["AU"]``):
+    it can be neither compared nor counted, and leaving the site out would be silent."""
+    if set(map(type, values)) <= _ONE_VALUE:  # the usual case, at C speed
+        return
+    ids = _column(frame, "id")
+    for i, value in enumerate(values):
+        # JSONText (mapkit.io) is a list or object kept as text
+        nested = type(value).__name__ == "JSONText" or not isinstance(value, (str, int, float, np.generic))
+        if type(value) not in _ONE_VALUE and value is not None and nested:
+            site = f" ({ids[i]})" if isinstance(ids[i], str) else ""
+            kind = "an object" if isinstance(value, Mapping) else "a list"
+            raise FilterError(f"feature {i + 1}{site}, field {field!r}: {kind}, not one value, so it cannot be "
+                              "filtered on; fix: write one value (mapkit validate lists every problem)")
+
+
 def filter_mask(frame, **filters) -> np.ndarray:
     """A boolean array: which rows of ``frame`` the filters keep."""
     chosen = normalize_filters(**filters)
@@ -122,6 +141,7 @@ def filter_mask(frame, **filters) -> np.ndarray:
         if field not in chosen:
             continue
         values = _column(frame, field)
+        _one_value_each(frame, field, values)
         wanted = set(chosen[field])
         keep &= np.fromiter(
             ((NONE if v is None or v != v else v) in wanted for v in values), bool, len(values)
@@ -129,11 +149,15 @@ def filter_mask(frame, **filters) -> np.ndarray:
     if "opened_from" in chosen or "opened_to" in chosen:
         low = chosen.get("opened_from", -10**9)
         high = chosen.get("opened_to", 10**9)
-        years = [schema.partial_year(v) for v in _column(frame, "opened")]
+        opened = _column(frame, "opened")
+        _one_value_each(frame, "opened", opened)
+        years = [schema.partial_year(v) for v in opened]
         keep &= np.fromiter((y is not None and low <= y <= high for y in years), bool, len(years))
     if "text" in chosen:
         words = fold(chosen["text"]).split()
         columns = [_column(frame, f) for f in TEXT_FIELDS]
+        for field, values in zip(TEXT_FIELDS, columns):
+            _one_value_each(frame, field, values)
         haystacks = ("\n".join(fold(v) for v in row if isinstance(v, str)) for row in zip(*columns))
         keep &= np.fromiter((all(w in h for w in words) for h in haystacks), bool, len(frame))
     return keep
