@@ -97,6 +97,28 @@ class Opened:
         )
         return self
 
+    def focused(self) -> dict:
+        """What has the keyboard focus: tag, classes, data-id, text, and where it is."""
+        return self.page.evaluate(
+            """(() => {
+                const e = document.activeElement;
+                if (!e || e === document.body) return {tag: 'body', cls: '', id: null, text: '', where: ''};
+                return {tag: e.tagName.toLowerCase(), cls: String(e.className), id: e.getAttribute('data-id'),
+                        text: (e.textContent || '').trim().slice(0, 80), label: e.getAttribute('aria-label'),
+                        where: e.closest('.leaflet-popup') ? 'popup' : e.closest('.leaflet-marker-pane') ? 'markers'
+                             : e.closest('#mk-panel') ? 'panel' : e.closest('#mk-header') ? 'header' : 'other'};
+            })()"""
+        )
+
+    def tab_to(self, predicate: str, limit: int = 300, key: str = "Tab") -> dict:
+        """Press Tab (as a person does) until the focused element ``e`` satisfies the JavaScript
+        expression ``predicate``; the focused element's description."""
+        for _ in range(limit):
+            self.page.keyboard.press(key)
+            if self.page.evaluate(f"(e => !!(e && ({predicate})))(document.activeElement)"):
+                return self.focused()
+        raise AssertionError(f"Tab never reached {predicate}")
+
     def markers_drawn(self) -> int:
         """Sites drawn on the map: single markers plus the sites counted in cluster bubbles.
 

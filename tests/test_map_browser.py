@@ -493,6 +493,70 @@ def test_keyboard_reaches_every_control(open_map, html, frame):
     m.page.locator(".leaflet-popup-content").wait_for()
 
 
+LONG = ("Sites reported as overseas police stations. Every entry is an allegation or an official statement, "
+        "attributed to its source; denials are recorded as events. Points at city, region or country "
+        "precision are centres, not addresses. This last sentence only makes the text long enough to need "
+        "more than one line on any screen.")
+
+
+def test_the_description_can_be_read_in_full(open_map, html, write_data, tmp_path):
+    short = open_map(html)  # "Fixture" fits on its line: nothing to expand
+    assert short.page.locator(".mk-description").inner_text() == "Fixture"
+    assert short.page.locator(".mk-desc-more").is_hidden()
+
+    path = save_map(mapkit.load(write_data(collection(site(), description=LONG))), tmp_path / "long.html", tiles="none")
+    clamped = "e => e.scrollHeight > e.clientHeight + 1"
+    m = open_map(path)
+    desc = m.page.locator(".mk-description")
+    assert desc.is_visible() and desc.evaluate(clamped), "one line in the header"
+    more = m.tab_to("e.classList.contains('mk-desc-more')")
+    assert more["text"] == "Read more"
+    assert m.page.locator(".mk-desc-more").get_attribute("aria-expanded") == "false"
+    m.page.keyboard.press("Enter")
+    assert not desc.evaluate(clamped) and desc.text_content() == LONG
+    assert m.page.locator(".mk-desc-more").get_attribute("aria-expanded") == "true"
+    assert m.focused()["text"] == "Show less"
+    m.page.wait_for_function(  # the taller header leaves the map less room, and the map knows it
+        "(() => { const c = mapkitPage.map.getContainer(), s = mapkitPage.map.getSize();"
+        " return s.x === c.clientWidth && s.y === c.clientHeight; })()", timeout=3000)
+    m.page.keyboard.press("Enter")
+    assert desc.evaluate(clamped)
+    m.page.locator(".mk-about summary").click()
+    assert m.page.locator(".mk-about-description").text_content() == LONG
+
+    phone = open_map(path, viewport=(375, 667))
+    desc = phone.page.locator(".mk-description")
+    assert desc.is_visible() and desc.evaluate(clamped)
+    lines = desc.evaluate("e => Math.round(e.clientHeight / parseFloat(getComputedStyle(e).lineHeight))")
+    assert lines == 2
+    phone.page.get_by_role("button", name="Read more").click()
+    assert desc.evaluate("e => getComputedStyle(e).webkitLineClamp") == "none"
+    assert desc.evaluate("e => e.scrollHeight <= e.clientHeight + 1 || getComputedStyle(e).overflowY === 'auto'")
+    assert phone.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert m.errors == [] and phone.errors == []
+
+
+def test_legend_says_which_precisions_are_drawn_filled(open_map, html, frame):
+    from mapkit import schema
+
+    def either(words):
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+    exact = [p for p in schema.PRECISIONS if p not in schema.APPROXIMATE_PRECISIONS]
+    approx = [p for p in schema.APPROXIMATE_PRECISIONS if p != "none"]
+    m = open_map(html)
+    shapes = m.page.locator(".mk-legend-shapes li").all_inner_texts()
+    assert shapes[:2] == [f"filled: at its {either(exact)}", f"hollow: at a {either(approx)} centre"]
+    assert exact == ["address", "street", "district"]
+    m.page.evaluate("void mapkitPage.map.setView([51.376, -0.099], 12, {animate: false})")
+    m.settle()
+    croydon = m.page.locator('.mk-marker[data-id="gb-london-croydon"]')  # district precision: filled
+    assert "mk-approx" not in croydon.get_attribute("class")
+    assert "location precision: district" in croydon.get_attribute("aria-label")
+    m.page.locator(".mk-about summary").click()
+    assert f"Filled markers are placed at the {either(exact)}" in m.page.locator(".mk-about").inner_text()
+
+
 def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
     from tests import browser as helpers
 

@@ -437,7 +437,9 @@
     var place = [text(p.city), this.countryName(p.country)].filter(Boolean).join(', ');
     if (place) parts.push(place);
     if (p.mode === 'cloud') parts.push('online only');
-    if (this.approximate[p.location_precision]) parts.push('location approximate (' + text(this.cfg.precisions[p.location_precision] || p.location_precision) + ')');
+    var precision = text(this.cfg.precisions[p.location_precision] || p.location_precision);
+    if (this.approximate[p.location_precision]) parts.push('location approximate (' + precision + ')');
+    else if (precision && p.location_precision !== 'address') parts.push('location precision: ' + precision);
     return parts.join('; ');
   };
 
@@ -626,7 +628,7 @@
     var children = [
       h('div', { class: 'mk-titles' }, [
         h('h1', { class: 'mk-title', text: cfg.title }),
-        cfg.description ? h('p', { class: 'mk-description', text: cfg.description }) : null,
+        cfg.description ? this.descriptionLine(cfg.description) : null,
         h('p', { class: 'mk-meta', text: bits.join(' · ') }),
         cfg.prefilterText ? h('p', { class: 'mk-meta', text: 'This map shows a selection: ' + cfg.prefilterText }) : null
       ]),
@@ -635,6 +637,29 @@
     children.forEach(function (c) { if (c) header.appendChild(c); });
     var self = this;
     this.toggle.addEventListener('click', function () { self.setPanelOpen(!self.panelOpen); });
+  };
+
+  /* The dataset description (its caveats) in the header: clamped to a line or two, with a button
+     that shows all of it when it does not fit. */
+  Page.prototype.descriptionLine = function (description) {
+    var p = h('p', { class: 'mk-description', id: 'mk-description', text: description });
+    var more = h('button', { type: 'button', class: 'mk-desc-more', 'aria-expanded': 'false', 'aria-controls': 'mk-description', hidden: true }, ['Read more']);
+    var row = h('div', { class: 'mk-desc-row' }, [p, more]);
+    var expanded = false;
+    var fit = function () {
+      // the button is there only while it has something to show or to hide
+      if (!expanded) more.hidden = p.scrollHeight <= p.clientHeight + 1;
+    };
+    more.addEventListener('click', function () {
+      expanded = !expanded;
+      row.classList.toggle('mk-expanded', expanded);
+      more.setAttribute('aria-expanded', expanded ? 'true' : 'false');
+      more.textContent = expanded ? 'Show less' : 'Read more';
+      fit();
+    });
+    this.fitDescription = fit;
+    if (typeof ResizeObserver === 'function') new ResizeObserver(fit).observe(p);
+    return row;
   };
 
   Page.prototype.setPanelOpen = function (open) {
@@ -853,9 +878,30 @@
     items.push(h('li', null, ['Made with ' + text(cfg.generator)]));
     return h('details', { class: 'mk-about' }, [
       h('summary', { text: 'About this map and credits' }),
-      h('p', { class: 'mk-hint', text: 'Every entry is a report attributed to its sources, not a finding of this map. Hollow markers sit at a city, region or country centre, not at an address.' }),
+      cfg.description ? h('p', { class: 'mk-about-description', text: cfg.description }) : null,
+      h('p', { class: 'mk-hint', text: 'Every entry is a report attributed to its sources, not a finding of this map. ' + this.precisionWords().sentence }),
       h('ul', null, items)
     ]);
+  };
+
+  /* What the filled and the hollow drawings mean, from the precisions the build declares
+     approximate (address, street and district are drawn filled; city, region, country hollow). */
+  Page.prototype.precisionWords = function () {
+    var self = this;
+    var exact = [], approx = [];
+    Object.keys(this.cfg.precisions).forEach(function (p) {
+      if (p === 'none') return;
+      (self.approximate[p] ? approx : exact).push(p);
+    });
+    var or = function (words) {
+      return words.length > 1 ? words.slice(0, -1).join(', ') + ' or ' + words[words.length - 1] : words.join('');
+    };
+    return {
+      exact: 'filled: at its ' + or(exact),
+      approx: 'hollow: at a ' + or(approx) + ' centre',
+      sentence: 'Filled markers are placed at the ' + or(exact) + ' the sources give; hollow markers sit at a ' +
+        or(approx) + ' centre, not at an address.'
+    };
   };
 
   // ------------------------------------------------------------------ legend
@@ -885,9 +931,10 @@
           self.legendButtons[s.value] = { button: b, count: count };
           box.appendChild(b);
         });
+        var words = self.precisionWords();
         var shapes = h('ul', { class: 'mk-legend-shapes' }, [
-          h('li', null, [h('span', { class: 'mk-key mk-key-exact', 'aria-hidden': 'true' }), 'placed at its address']),
-          h('li', null, [h('span', { class: 'mk-key mk-key-approx', 'aria-hidden': 'true' }), 'hollow: at a city, region or country centre']),
+          h('li', null, [h('span', { class: 'mk-key mk-key-exact', 'aria-hidden': 'true' }), words.exact]),
+          h('li', null, [h('span', { class: 'mk-key mk-key-approx', 'aria-hidden': 'true' }), words.approx]),
           h('li', null, [h('span', { class: 'mk-key mk-key-cloud', 'aria-hidden': 'true' }), 'dashed square: online only']),
           h('li', null, [h('span', { class: 'mk-key mk-key-cluster', 'aria-hidden': 'true' }, ['3']), 'several sites'])
         ]);
@@ -1585,6 +1632,7 @@
     this.state = this.fromHash(this.lastHash);
     this.buildHeader();
     this.buildPanel();
+    if (this.fitDescription) this.fitDescription();
     this.trackMapSize();
     // set the view before anything is drawn, so outlines and clusters are drawn once
     this.result = this.compute();
