@@ -314,6 +314,9 @@ def test_marker_click_opens_popup(open_map, html):
     m.settle()
     m.page.locator('.mk-marker[data-id="au-melbourne-box-hill"]').click()
     assert m.page.locator(".leaflet-popup-content .mk-pop-title").inner_text() == "Box Hill office, Melbourne"
+    m.page.keyboard.press("Escape")  # the clicked marker has the focus: Escape on it closes its popup
+    m.page.locator(".leaflet-popup").wait_for(state="detached", timeout=3000)
+    assert m.focused()["id"] == "au-melbourne-box-hill"
 
 
 def test_markers_drawn_by_status_mode_and_precision(open_map, html):
@@ -491,6 +494,121 @@ def test_keyboard_reaches_every_control(open_map, html, frame):
     marker.focus()
     m.page.keyboard.press("Enter")
     m.page.locator(".leaflet-popup-content").wait_for()
+
+
+# the sites (ids) drawn by the focused marker or cluster
+FOCUSED_SITES = """(() => {
+    const p = mapkitPage, a = document.activeElement, out = [];
+    p.markers.forEach((m, i) => {
+        if (!m || !p.cluster.hasLayer(m)) return;
+        const shown = p.cluster.getVisibleParent(m);
+        if (shown && shown._icon === a) out.push(p.val(i, 'id'));
+    });
+    return out.sort();
+})()"""
+NO_SCROLL = ("window.scrollY === 0 && document.scrollingElement.scrollTop === 0"
+             " && mapkitPage.map.getContainer().scrollTop === 0 && mapkitPage.map.getContainer().scrollLeft === 0")
+
+
+@pytest.mark.parametrize("key", ["Enter", "Space"])
+def test_enter_or_space_on_a_cluster_zooms_in_to_it(open_map, html, key):
+    m = open_map(html)
+    m.settle()
+    cluster = m.tab_to("e.classList.contains('mk-cluster')")
+    assert "press Enter to zoom in" in cluster["label"]
+    inside = m.page.evaluate(FOCUSED_SITES)
+    assert len(inside) == int(m.page.evaluate("document.activeElement.dataset.count")) >= 2
+    zoom = m.page.evaluate("mapkitPage.map.getZoom()")
+    m.page.keyboard.press(key)
+    m.page.wait_for_function(
+        f"mapkitPage.map.getZoom() > {zoom} && !mapkitPage.cluster._inZoomAnimation"
+        " && document.activeElement.closest('.leaflet-marker-pane') !== null", timeout=5000)
+    m.settle()
+    now = m.page.evaluate(FOCUSED_SITES)
+    assert now and set(now) < set(inside), "focus moves to one of the sites (or smaller clusters) it held"
+    assert m.page.evaluate(NO_SCROLL)
+    assert m.errors == []
+
+
+def test_enter_on_a_cluster_at_the_last_zoom_spreads_it_out(open_map, write_data, tmp_path):
+    """Two sites at one point never come apart by zooming: Enter spiderfies them."""
+    here = {"type": "Point", "coordinates": [4.48462, 51.91767]}
+    path = write_data(collection(
+        site(id="nl-one", name="First office, Rotterdam", country="NL", city="Rotterdam", address="Wijnhaven 3",
+             location_precision="address", geometry=here),
+        site(id="nl-two", name="Second office, Rotterdam", country="NL", city="Rotterdam", address="Wijnhaven 3",
+             location_precision="address", geometry=here),
+    ))
+    m = open_map(save_map(mapkit.load(path), tmp_path / "same.html", tiles="none"))
+    m.settle()
+    m.tab_to("e.classList.contains('mk-cluster')")
+    m.page.keyboard.press("Enter")
+    m.page.wait_for_function("document.activeElement.classList.contains('mk-marker')", timeout=5000)
+    assert m.page.locator(".leaflet-marker-icon.mk-marker").count() == 2
+    first = m.focused()
+    assert first["id"] in ("nl-one", "nl-two")
+    m.page.keyboard.press("Enter")
+    m.page.wait_for_function("document.activeElement.classList.contains('mk-pop-title')", timeout=3000)
+    name = {"nl-one": "First office, Rotterdam", "nl-two": "Second office, Rotterdam"}[first["id"]]
+    assert m.focused()["text"] == name
+    assert m.errors == []
+
+
+def test_popup_opened_by_keyboard_takes_the_focus_and_escape_gives_it_back(open_map, html):
+    m = open_map(html)
+    m.page.evaluate("void mapkitPage.map.setView([-37.81893, 145.12167], 12, {animate: false})")
+    m.settle()
+    m.tab_to("e.dataset.id === 'au-melbourne-box-hill'")
+    m.page.keyboard.press("Enter")
+    m.page.wait_for_function("document.activeElement.classList.contains('mk-pop-title')", timeout=3000)
+    m.popup_at_rest()
+    assert m.focused()["text"] == "Box Hill office, Melbourne"
+    links = m.page.evaluate("[...document.querySelectorAll('.leaflet-popup a[href]')].map(a => a.textContent)")
+    assert links[:2] == ["[1]", "[2]"] and "Link to this site" in links and len(links) >= 5
+    stops = []
+    for _ in links:
+        m.page.keyboard.press("Tab")
+        stops.append(m.focused())
+    assert [s["text"] for s in stops] == links, "the popup's links (then its close button) are the next Tab stops"
+    assert {s["where"] for s in stops} == {"popup"}
+    m.page.keyboard.press("Shift+Tab")
+    m.page.keyboard.press("Escape")  # Escape inside the popup
+    m.page.locator(".leaflet-popup").wait_for(state="detached", timeout=3000)
+    assert m.focused()["id"] == "au-melbourne-box-hill"
+
+    m.page.keyboard.press("Space")  # Space opens it too
+    m.page.wait_for_function("document.activeElement.classList.contains('mk-pop-title')", timeout=3000)
+    back = m.tab_to("e.dataset.id === 'au-melbourne-box-hill'", limit=5, key="Shift+Tab")
+    assert back["where"] == "markers" and m.page.locator(".leaflet-popup").count() == 1
+    m.page.keyboard.press("Escape")  # Escape on the marker
+    m.page.locator(".leaflet-popup").wait_for(state="detached", timeout=3000)
+    assert m.focused()["id"] == "au-melbourne-box-hill"
+    assert m.page.evaluate(NO_SCROLL)
+    assert m.errors == []
+
+
+@pytest.mark.parametrize("grid", [False, True], ids=["clusters", "grid"])
+def test_popup_from_the_list_by_keyboard_and_back(open_map, data, html, tmp_path, grid):
+    """The canvas grid (above the cluster threshold) draws no focusable markers; the list is the
+    keyboard's way to the sites there, and Escape goes back to the row."""
+    path = save_map(mapkit.load(data), tmp_path / "grid.html", tiles="none", cluster_threshold=1) if grid else html
+    m = open_map(path)
+    assert m.page.locator("body").get_attribute("data-mk-mode") == ("grid" if grid else "cluster")
+    if grid:
+        assert m.page.locator(".leaflet-marker-pane [tabindex]").count() == 0
+        assert m.page.locator("canvas.mk-grid").get_attribute("aria-hidden") == "true"
+    m.tab_to("e.classList.contains('mk-row') && e.dataset.id === 'nl-rotterdam-harbour'")
+    m.page.keyboard.press("Enter")
+    m.page.wait_for_function("document.activeElement.classList.contains('mk-pop-title')", timeout=5000)
+    assert m.focused()["text"] == "Harbour contact point, Rotterdam"
+    m.popup_at_rest()
+    m.page.keyboard.press("Tab")
+    assert m.focused()["where"] == "popup" and m.focused()["tag"] == "a"
+    m.page.keyboard.press("Escape")
+    m.page.locator(".leaflet-popup").wait_for(state="detached", timeout=3000)
+    back = m.focused()
+    assert back["id"] == "nl-rotterdam-harbour" and "mk-row" in back["cls"] and back["where"] == "panel"
+    assert m.errors == []
 
 
 LONG = ("Sites reported as overseas police stations. Every entry is an allegation or an official statement, "

@@ -29,6 +29,14 @@
 
   // ------------------------------------------------------------------ small helpers
 
+  /* 'activate' for Enter and Space (what a button does on them), 'escape' for Escape. */
+  function keyOf(e) {
+    if (!e || e.altKey || e.ctrlKey || e.metaKey) return null;
+    if (e.key === 'Enter' || e.key === ' ' || e.key === 'Spacebar') return 'activate';
+    if (e.key === 'Escape' || e.key === 'Esc') return 'escape';
+    return null;
+  }
+
   function fold(s) {
     return String(s).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   }
@@ -1008,14 +1016,34 @@
           return new ClusterIcon({ className: 'mk-cluster', count: n, html: '', iconSize: [size, size], ring: mix.ring, summary: mix.summary });
         }
       });
-      var onMarker = function (e) {
+      // a click (or Enter or Space on the focused marker) opens the popup once the site's
+      // details are decoded, a second one closes it; from the keyboard, focus moves into the
+      // popup, and Escape (in the popup or on the marker) closes it
+      var onMarker = function (e, byKey) {
         var target = e.target;
-        if (self.popup && self.popup.mkIndex === target.mkIndex && self.map.hasLayer(self.popup)) {
+        if (self.popupOpenFor(target.mkIndex)) {
           self.map.closePopup(self.popup);
           return;
         }
-        self.openPopup(target.mkIndex, target.getLatLng(), false, target);
+        self.openPopup(target.mkIndex, target.getLatLng(), byKey === true, target, { marker: target });
       };
+      var onMarkerKey = function (e) {
+        var key = keyOf(e.originalEvent);
+        if (key === 'activate') {
+          L.DomEvent.preventDefault(e.originalEvent);
+          onMarker(e, true);
+        } else if (key === 'escape' && self.popupOpenFor(e.target.mkIndex)) {
+          L.DomEvent.stop(e.originalEvent);
+          self.map.closePopup(self.popup);
+        }
+      };
+      // Enter or Space on a focused cluster does what a click does: zoom in to it, or spread its
+      // sites out at the last zoom; focus then moves to the first site or cluster it shows
+      this.cluster.on('clusterkeydown', function (e) {
+        if (keyOf(e.originalEvent) !== 'activate') return;
+        L.DomEvent.preventDefault(e.originalEvent);
+        self.openCluster(e.layer);
+      });
       this.markers = new Array(this.n);
       for (var i = 0; i < this.n; i++) {
         if (!this.located[i]) continue;
@@ -1025,10 +1053,8 @@
           riseOnHover: true
         });
         marker.mkIndex = i;
-        // a click (or Enter on the focused marker) opens the popup once the site's details are
-        // decoded; a second one closes it
         marker.on('click', onMarker);
-        marker.on('keypress', function (e) { if (e.originalEvent.keyCode === 13) onMarker(e); });
+        marker.on('keydown', onMarkerKey);
         this.markers[i] = marker;
       }
       this.cluster.addTo(map);
@@ -1037,6 +1063,50 @@
       this.grid = new GridLayer(this);
       this.grid.addTo(map);
     }
+  };
+
+  /* Zoom in to a cluster (or spiderfy it at the last zoom), as a click on it does, then focus the
+     first (in Tab order) of the markers and clusters its sites are drawn as. */
+  Page.prototype.openCluster = function (cluster) {
+    var self = this;
+    var group = this.cluster;
+    var map = this.map;
+    var children = cluster.getAllChildMarkers();
+    var timer = null;
+    var done = function () {
+      map.off('moveend', settled);
+      group.off('animationend', settled);
+      group.off('spiderfied', spread);
+      clearTimeout(timer);
+    };
+    var settled = function () {
+      if (group._inZoomAnimation) return; // 'animationend' comes when the clusters are redrawn
+      done();
+      self.focusFirst(children);
+    };
+    var spread = function (e) {
+      done();
+      self.focusFirst(e.markers);
+    };
+    map.on('moveend', settled);
+    group.on('animationend', settled);
+    group.on('spiderfied', spread);
+    timer = setTimeout(done, 5000); // nothing moved (already as close as it gets)
+    cluster.fire('click', { latlng: cluster.getLatLng() }, true);
+  };
+
+  /* Focus the first element in document (Tab) order that shows one of these markers. */
+  Page.prototype.focusFirst = function (markers) {
+    var group = this.cluster;
+    var best = null;
+    for (var k = 0; k < markers.length; k++) {
+      var shown = group.getVisibleParent(markers[k]);
+      var icon = shown && shown._icon;
+      if (!icon || !icon.isConnected) continue;
+      if (!best || (icon.compareDocumentPosition(best) & Node.DOCUMENT_POSITION_FOLLOWING)) best = icon;
+    }
+    if (best) best.focus({ preventScroll: true });
+    return best;
   };
 
   /* The statuses inside a cluster: a ring of status colours (CSS conic gradient) and a summary. */
@@ -1220,7 +1290,8 @@
     return i === undefined ? false : this.focusIndex(i, fromList);
   };
 
-  Page.prototype.focusIndex = function (i, fromList) {
+  /* row: the list row that asked (focus moves into the popup, and back to the row on Escape). */
+  Page.prototype.focusIndex = function (i, fromList, row) {
     if (this.isNarrow() && this.panelOpen && this.located[i]) this.setPanelOpen(false);
     if (!this.located[i]) {
       this.showDetail(i);
@@ -1229,25 +1300,31 @@
     this.detail.hidden = true;
     var self = this;
     var latlng = L.latLng(this.lat[i], this.lon[i]);
+    var marker = this.mode === 'cluster' ? this.markers[i] : null;
+    var opener = row ? { row: row, id: row.getAttribute('data-id'), marker: marker } : null;
     if (this.mode === 'cluster') {
-      var marker = this.markers[i];
       if (!this.cluster.hasLayer(marker)) {
         // filtered out: show it anyway in a plain popup
         this.map.setView(latlng, Math.max(this.map.getZoom(), 8));
-        this.openPopup(i, latlng, fromList);
+        this.openPopup(i, latlng, fromList, null, opener);
         return true;
       }
-      this.cluster.zoomToShowLayer(marker, function () { self.openPopup(i, latlng, fromList, marker); });
+      this.cluster.zoomToShowLayer(marker, function () { self.openPopup(i, latlng, fromList, marker, opener); });
     } else {
       this.map.setView(latlng, Math.max(this.map.getZoom(), 10));
-      this.openPopup(i, latlng, fromList);
+      this.openPopup(i, latlng, fromList, undefined, opener);
     }
     return true;
   };
 
-  /* Open the popup of site i at latlng once its details are decoded (the last request wins);
-     from the list, focus moves into it. */
-  Page.prototype.openPopup = function (i, latlng, fromList, marker) {
+  Page.prototype.popupOpenFor = function (i) {
+    return !!(this.popup && this.popup.mkIndex === i && this.map.hasLayer(this.popup));
+  };
+
+  /* Open the popup of site i at latlng once its details are decoded (the last request wins).
+     With focus (from the list or the keyboard) focus moves to its heading, so its links are the
+     next Tab stops; opener ({marker, row}) is where focus goes back when it closes. */
+  Page.prototype.openPopup = function (i, latlng, focus, marker, opener) {
     var self = this;
     var token = ++this.popupToken;
     if (marker === undefined && this.markers && this.markers[i] && this.cluster && this.cluster.hasLayer(this.markers[i])) {
@@ -1255,17 +1332,81 @@
     }
     return this.details(i).then(function (props) {
       if (token !== self.popupToken) return null;
+      var old = self.popup;
+      if (old && self.map.hasLayer(old)) {
+        // one popup replaces another (a link in it, a row): focus stays in the popup
+        old.mkReplaced = true;
+        if (old.mkHasFocus()) {
+          focus = true;
+          opener = opener || old.mkOpener;
+        }
+      }
       var popup = L.popup({ maxWidth: 340, minWidth: 220, autoPanPadding: [20, 20] }, marker)
-        .setLatLng(latlng).setContent(self.popupContent(i, props)).openOn(self.map);
+        .setLatLng(latlng).setContent(self.popupContent(i, props));
       popup.mkIndex = i;
+      popup.mkOpener = opener || (marker ? { marker: marker } : null);
+      popup.openOn(self.map);
       self.popup = popup;
-      if (fromList) {
+      self.watchPopup(popup);
+      if (focus) {
         var t = popup.getElement && popup.getElement();
         var heading = t && t.querySelector('.mk-pop-title');
         if (heading) heading.focus({ preventScroll: true });
       }
       return popup;
     });
+  };
+
+  /* Escape in a popup closes it; when a popup that has focus closes, focus goes back to what
+     opened it (the marker, or the cluster now showing it; the list row). */
+  Page.prototype.watchPopup = function (popup) {
+    var self = this;
+    var box = popup.getElement();
+    var inside = false;
+    popup.mkHasFocus = function () { return inside || box.contains(document.activeElement); };
+    box.addEventListener('focusin', function () { inside = true; });
+    box.addEventListener('focusout', function (e) {
+      if (e.relatedTarget && !box.contains(e.relatedTarget)) inside = false;
+    });
+    box.addEventListener('mousedown', function () { inside = false; });
+    box.addEventListener('keydown', function (e) {
+      if (keyOf(e) !== 'escape') return;
+      L.DomEvent.stop(e);
+      inside = true;
+      self.map.closePopup(popup);
+    });
+    popup.on('remove', function () {
+      var active = document.activeElement;
+      var had = box.contains(active) || (inside && (!active || active === document.body));
+      inside = false;
+      if (!had || popup.mkReplaced) return;
+      if (box.contains(document.activeElement)) document.activeElement.blur();
+      self.returnFocus(popup.mkOpener);
+    });
+  };
+
+  Page.prototype.returnFocus = function (opener) {
+    if (!opener) return false;
+    var row = opener.row;
+    if (row && !row.isConnected && opener.id !== undefined) {
+      // the list was drawn again: the same site's row
+      row = null;
+      var rows = this.list.querySelectorAll('.mk-row');
+      for (var k = 0; k < rows.length; k++) if (rows[k].getAttribute('data-id') === opener.id) row = rows[k];
+    }
+    if (row && row.offsetParent !== null) {
+      row.focus({ preventScroll: false });
+      return true;
+    }
+    var marker = opener.marker;
+    if (marker && this.cluster && this.cluster.hasLayer(marker)) {
+      var shown = this.cluster.getVisibleParent(marker);
+      if (shown && shown._icon && shown._icon.isConnected) {
+        shown._icon.focus({ preventScroll: true });
+        return true;
+      }
+    }
+    return false;
   };
 
   Page.prototype.showDetail = function (i) {
@@ -1304,7 +1445,7 @@
         ].filter(Boolean).join(' · ') })
       ])
     ]);
-    b.addEventListener('click', function () { self.focusIndex(i, true); });
+    b.addEventListener('click', function () { self.focusIndex(i, true, b); });
     return h('li', null, [b]);
   };
 
