@@ -40,9 +40,37 @@ LONG_NOTE = (
 assert len(LONG_NOTE) > 254 and len(LONG_NOTE.encode("utf-8")) > 254
 
 
+#: Properties whose names some format reserves or that clash with another column: GPKG's fid
+#: (a text fid fails there, an integer one becomes the feature id) and geom, PGDUMP's ogc_fid,
+#: the Shapefile's truncated column, the fields LIBKML maps to KML elements (networklink would
+#: turn the Placemark into a NetworkLink), a character LIBKML writes unescaped, and names equal to
+#: a data-model property or a generated column but for case (GPKG, CSV and GDAL fail on them).
+RESERVED_EXTRAS = {
+    "truncated": "my own truncated note",
+    "fid": "F-7",
+    "geom": "POINT (1 2), as text",
+    "ogc_fid": "row-7",
+    "description": "Described by the reporter",
+    "timestamp": "2022-10-24",
+    "begin": "2016",
+    "end": "2022-11",
+    "altitudeMode": "relative",
+    "tessellate": "yes",
+    "extrude": "no",
+    "visibility": "hidden",
+    "drawOrder": "first",
+    "icon": "star.png",
+    "networklink": "https://example.org/link",
+    "Status": "Open, as the source says",
+    "NAME": "Upper-case name",
+    "Source_Count": "many",
+    "x&y": "ampersand",
+}
+
+
 def fixture_sites() -> list[dict]:
     """Sites that exercise every trap: null geometry, unicode, long text, unknown properties,
-    2-3 sources and events, a quote, a closed site."""
+    reserved and clashing property names, 2-3 sources and events, a quote, a closed site."""
     rotterdam = site(
         id="nl-rotterdam-fuzhou",
         name="Fuzhou police contact point, Rotterdam 鹿特丹 (café Zürich)",
@@ -102,6 +130,7 @@ def fixture_sites() -> list[dict]:
         operator="haian-psb",
         host_organization="Associazione «Hai'an»",
         extra_text="second",
+        **RESERVED_EXTRAS,
         geometry={"type": "Point", "coordinates": [12.496, 41.903]},
     )
     southern = site(
@@ -300,6 +329,62 @@ def test_sql_script_has_every_site_and_jsonb(dataset, tmp_path):
         assert f'CREATE TABLE "public"."{table}"' in text
 
 
+def renamed_properties(fmt: str, path: Path) -> dict:
+    """The renaming a file records, wherever its format keeps it (sidecar, metadata table, header)."""
+    if fmt == "gpkg":
+        rows = pyogrio.read_dataframe(path, layer="mapkit_metadata")
+        value = dict(zip(rows["key"], rows["value"])).get("export.renamed_properties")
+        return json.loads(value) if value else {}
+    if fmt == "xlsx":
+        with xlsx_as_text():
+            rows = pyogrio.read_dataframe(path, layer="metadata")
+        value = dict(zip(rows["key"], rows["value"])).get("export.renamed_properties")
+        return json.loads(value) if value else {}
+    if fmt == "fgb":
+        meta = {k.lower(): v for k, v in pyogrio.read_info(path)["layer_metadata"].items()}
+        return json.loads(meta[exports.EXPORT_MEMBER]).get("renamed_properties", {})
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return json.loads(pq.read_schema(path).metadata[b"mapkit"]).get("renamed_properties", {})
+    if fmt == "shp.zip":
+        with zipfile.ZipFile(path) as zf:
+            name = next(n for n in zf.namelist() if n.endswith(".meta.json"))
+            return json.loads(zf.read(name)).get("renamed_properties", {})
+    meta = json.loads(path.with_name(path.name + ".meta.json").read_text(encoding="utf-8"))
+    return meta.get("renamed_properties", {})
+
+
+def same_value(got, want) -> bool:
+    """A value read back equals the one written (CSV and XLSX give text, mixed columns JSON text)."""
+    if got == want:
+        return True
+    if isinstance(got, str):
+        with contextlib.suppress(ValueError):
+            if json.loads(got) == want:
+                return True
+        return isinstance(want, (int, float)) and not isinstance(want, bool) and got == str(want)
+    return False
+
+
+#: The renamings each format must make in the fixture (RESERVED_EXTRAS), beyond which no
+#: property may be renamed.
+EXPECTED_RENAMES = {
+    "gpkg": {"fid", "geom"},
+    "fgb": set(),
+    "shp": {"truncated"},
+    "shp.zip": {"truncated"},
+    "csv": set(),
+    "kml": {"description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
+            "drawOrder", "icon", "networklink", "x&y"},
+    "xlsx": set(),
+    "sql": {"ogc_fid", "geom"},
+    "parquet": set(),
+}
+#: Names equal but for case to another column: renamed in every format GDAL writes.
+CASE_CLASHES = {"Status", "NAME", "Source_Count"}
+
+
 @pytest.mark.parametrize("fmt", [f for f in ALL_FORMATS if not f.startswith("geojson") and f != "sql"])
 def test_flat_formats_keep_every_property_as_json_text(fmt, fixture_path, tmp_path):
     need_pyarrow(fmt)
@@ -327,6 +412,17 @@ def test_flat_formats_keep_every_property_as_json_text(fmt, fixture_path, tmp_pa
             assert int(row["extra_int"]) == props["extra_int"]
         if "extra_obj" in props:
             assert as_json(row["extra_obj"]) == props["extra_obj"]
+    # reserved and clashing names: every value kept, under the name the file records for it
+    renamed = renamed_properties(fmt, path)
+    want = EXPECTED_RENAMES[fmt] | (CASE_CLASHES if fmt != "parquet" else set())
+    assert set(renamed) == want, fmt
+    assert all(new.endswith("_property") or fmt == "kml" for new in renamed.values())
+    haian = got["it-rome-haian"]["row"]
+    for name, value in RESERVED_EXTRAS.items():
+        column = renamed.get(name, name)
+        assert column in haian, (fmt, name, column)
+        assert same_value(haian[column], value), (fmt, name, haian[column])
+    assert haian["status"] == "active" and haian["name"] == "Hai'an contact point, Rome"
 
 
 def test_geojson_is_the_data_exactly(dataset, tmp_path):

@@ -42,7 +42,8 @@ def register(sub) -> None:
                         help="format name, overriding the extension (see --list-formats)")
     parser.add_argument("--list-formats", action="store_true", help="list the formats and what each keeps, then exit")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress bar on stderr (default: only when an export takes over a second)")
+                        help="progress bar on stderr (default: only on a terminal, once an export "
+                        "has run for a second; --progress shows it at once, even in a log)")
     add_filter_options(parser)
     parser.set_defaults(run=run, _parser=parser)
 
@@ -72,16 +73,14 @@ def run(args) -> int:
         return 0
     if not args.output:
         args._parser.error("-o/--output PATH is required (or use --list-formats)")
-    from mapkit.exports import export, format_for
-    from mapkit.filters import describe, filter_frame, normalize_filters
-    from mapkit.io import load
+    from mapkit.exports import plan_export
+    from mapkit.filters import describe
 
-    filters = filters_from_args(args)
-    chosen = normalize_filters(**filters)
-    frame = load(args.data)
-    count = len(filter_frame(frame, **chosen))
-    path = export(frame, args.output, format=args.format, progress=args.progress, **chosen)
-    fmt = format_for(path, args.format)
+    # the format, file name, filters, pyarrow and directory first: a mistake there fails at once,
+    # not after the data has been read
+    plan = plan_export(args.output, format=args.format, **filters_from_args(args))
+    count = plan.write(args.data, progress=args.progress)
+    path, fmt = plan.path, plan.format
     if fmt.name == "shp.zip":
         extra = ", metadata inside the zip"
     elif fmt.sidecar:
@@ -89,5 +88,5 @@ def run(args) -> int:
     else:
         extra = ""
     sites = "1 site" if count == 1 else f"{count} sites"
-    info(f"mapkit export: wrote {sites} ({describe(chosen)}) to {path} as {fmt.label}{extra}")
+    info(f"mapkit export: wrote {sites} ({describe(plan.filters)}) to {path} as {fmt.label}{extra}")
     return 0
