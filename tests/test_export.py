@@ -720,6 +720,60 @@ def test_column_clash_keeps_the_property(write_data, tmp_path):
     assert meta["renamed_properties"] == {"longitude": "longitude_property", "source_count": "source_count_property"}
 
 
+def test_gpkg_integer_fid_is_not_the_feature_id(write_data, tmp_path):
+    """GDAL takes an integer 'fid' column as the GeoPackage feature id; it stays a property."""
+    path = write_data(collection(site(fid=7), site(id="au-other", fid=7)))
+    out = exports.export(path, tmp_path / "f.gpkg")
+    table = pyogrio.read_dataframe(out, layer="sites", fid_as_index=True)
+    assert list(table["fid_property"]) == [7, 7]  # two sites with the same value: no clash
+    assert sorted(table.index) == [1, 2]
+    assert renamed_properties("gpkg", out) == {"fid": "fid_property"}
+
+
+def test_geometry_property_of_a_python_frame(fixture_path, tmp_path):
+    """A frame built in Python can hold a text column named 'geometry' beside its geometry."""
+    import geopandas as gpd
+
+    frame = io.load(fixture_path)
+    frame = gpd.GeoDataFrame(frame.rename_geometry("location"))
+    frame["geometry"] = "text, not a point"
+    frame.attrs = {"collection": {"title": "t"}}
+    for fmt in ("gpkg", "fgb", "shp", "kml", "parquet"):
+        need_pyarrow(fmt)
+        path = exports.export(frame, target_for(tmp_path, fmt))
+        got = read_back(fmt, path)
+        assert set(got) == set(frame["id"]), fmt
+        assert renamed_properties(fmt, path)["geometry"] == "geometry_property", fmt
+        assert {r["row"]["geometry_property"] for r in got.values()} == {"text, not a point"}, fmt
+        assert got["nl-rotterdam-fuzhou"]["lon"] == pytest.approx(4.47917), fmt
+    out = exports.export(frame, tmp_path / "g.csv")  # no geometry column in CSV: kept as it is
+    assert {r["geometry"] for r in csv.DictReader(open(out, encoding="utf-8"))} == {"text, not a point"}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "xlsx"])
+def test_related_table_keys_that_clash(fmt, write_data, tmp_path):
+    """Item keys that are the key columns, GPKG's fid, or another key but for case are renamed in
+    the sources/events tables (and kept as they are in the JSON text of the sites table)."""
+    sources = [{"id": "s1", "publisher": "ABC", "title": "A", "url": "https://example.org/a", "URL": "upper",
+                "site_id": "mine", "position": "first", "fid": 3, "published": "2022"}]
+    path = write_data(collection(site(sources=sources)))
+    out = exports.export(path, target_for(tmp_path, fmt))
+    with xlsx_as_text():
+        table = pyogrio.read_dataframe(out, layer="sources")
+        sites = pyogrio.read_dataframe(out, layer="sites")
+    row = table.iloc[0]
+    assert row["site_id"] == "au-sydney-test" and str(row["position"]) == "1"
+    assert row["url"] == "https://example.org/a" and row["URL_property"] == "upper"
+    assert row["site_id_property"] == "mine" and row["position_property"] == "first"
+    assert str(row["fid_property" if fmt == "gpkg" else "fid"]) == "3"
+    assert json.loads(sites.iloc[0]["sources"]) == sources
+    if fmt == "gpkg":
+        rows = pyogrio.read_dataframe(out, layer="mapkit_metadata")
+        keys = json.loads(dict(zip(rows["key"], rows["value"]))["export.renamed_item_keys"])
+        assert keys == {"sources": {"URL": "URL_property", "site_id": "site_id_property",
+                                    "position": "position_property", "fid": "fid_property"}}
+
+
 def test_mixed_type_property_becomes_json_text(write_data, tmp_path):
     path = write_data(collection(site(rank=3), site(id="au-other", rank="third"), site(id="au-none")))
     out = exports.export(path, tmp_path / "m.gpkg")
@@ -774,6 +828,87 @@ def test_filtered_export_is_the_python_filter(fmt, filters, dataset, tmp_path):
     if not want:
         assert pyogrio.read_info(path, layer=None if fmt != "gpkg" else "sites")["features"] == 0
     assert got == want
+
+
+def columns_of(fmt: str, path: Path) -> list[tuple[str, str]]:
+    """(name, type) of every column of the sites table as GDAL (or pyarrow) reports it."""
+    if fmt == "sql":
+        return re.findall(r'ADD COLUMN "([^"]+)" (\w+)', "".join(
+            line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if '"sites"' in line))
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+        return [(name, str(schema.field(name).type)) for name in schema.names]
+    if fmt == "xlsx":  # the header row (GDAL takes a sheet of one row for one row of data)
+        with xlsx_as_text():
+            pyogrio.set_gdal_config_options({"OGR_XLSX_HEADERS": "DISABLE"})
+            first = pyogrio.read_dataframe(path, layer="sites", read_geometry=False).iloc[0]
+        return [(name, "text") for name in first]
+    if fmt == "kml":  # the <Schema> (GDAL reads no fields for a layer without Placemarks)
+        return re.findall(r'<SimpleField name="([^"]+)" type="(\w+)"', path.read_text(encoding="utf-8"))
+    layer = "sites" if fmt in ("gpkg", "fgb", "xlsx") else None
+    with xlsx_as_text():
+        info = pyogrio.read_info(path, layer=layer)
+    return list(zip(info["fields"], info["dtypes"]))
+
+
+@pytest.mark.parametrize("fmt", [f for f in ALL_FORMATS if not f.startswith("geojson")])
+def test_empty_and_partial_exports_keep_every_column(fmt, fixture_path, tmp_path):
+    """The columns (and their types) come from the whole frame: an export that selects no site
+    or a few has the columns of a full one, and the GDAL layers are typed Point even when empty."""
+    need_pyarrow(fmt)
+    frame = io.load(fixture_path)
+    (tmp_path / "full").mkdir()
+    want = columns_of(fmt, exports.export(frame, target_for(tmp_path / "full", fmt)))
+    assert any(name == "extra_int" for name, _ in want) and any(name == "extra_obj" for name, _ in want)
+    if fmt in ("gpkg", "fgb", "parquet"):
+        assert ("extra_int", "int64") in want
+    for name, filters in (("none", {"country": ["ZW"]}), ("some", {"country": ["IT"]})):
+        (tmp_path / name).mkdir()
+        path = exports.export(frame, target_for(tmp_path / name, fmt), **filters)
+        assert columns_of(fmt, path) == want, (fmt, name)
+        if fmt in ("gpkg", "fgb", "shp", "shp.zip"):
+            assert pyogrio.read_info(path, layer="sites" if fmt in ("gpkg", "fgb") else None)["geometry_type"] == "Point"
+        if fmt == "sql":
+            assert "AddGeometryColumn('public','sites','geom',4326,'POINT',2)" in path.read_text(encoding="utf-8")
+
+
+def test_coordinates_keep_the_decimals_their_precision_supports(write_data, tmp_path):
+    """Exports round each point to the decimals its location_precision supports (docs/exports.md)."""
+    path = write_data(collection(
+        site(id="au-country", location_precision="country", geometry={"type": "Point", "coordinates": [134.123456, -25.987654]}),
+        site(id="au-street", location_precision="street", geometry={"type": "Point", "coordinates": [151.2093456, -33.8688123]}),
+        site(id="au-address", location_precision="address", geometry={"type": "Point", "coordinates": [151.2093456, -33.8688123]}),
+    ))
+    want = {"au-country": (134.12, -25.99), "au-street": (151.2093, -33.8688), "au-address": (151.20935, -33.86881)}
+    for fmt in ("geojson", "csv", "gpkg"):
+        got = read_back(fmt, exports.export(path, target_for(tmp_path, fmt)))
+        assert {k: (v["lon"], v["lat"]) for k, v in got.items()} == want, fmt
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_non_point_geometry_is_refused(fmt, fixture_path, tmp_path):
+    """A frame built in Python with a polygon (or any non-point) is refused, naming the site; nothing
+    is written (GDAL would put a polygon into a Point layer, CSV would leave it without coordinates)."""
+    import shapely
+
+    need_pyarrow(fmt)
+    frame = io.load(fixture_path)
+    polygon = shapely.Point(12.49, 41.9).buffer(0.01)
+    frame.loc[frame["id"] == "it-rome-haian", "geometry"] = polygon
+    target = target_for(tmp_path, fmt)
+    target.write_bytes(b"old\n")
+    with pytest.raises(ExportError, match=r"site 'it-rome-haian' has a Polygon geometry; .*Point") as info:
+        exports.export(frame, target)
+    assert "\n" not in str(info.value)
+    frame.loc[frame["id"] == "ar-buenos-aires-x", "geometry"] = shapely.MultiPoint([(1, 2), (3, 4)])
+    with pytest.raises(ExportError, match=r"site 'ar-buenos-aires-x' has a MultiPoint geometry \(and 1 more: it-rome-haian\)"):
+        exports.export(frame, target)
+    assert snapshot(tmp_path) == {target.name: b"old\n"}
+    # only the sites exported count: a filter that leaves them out exports the rest
+    exports.export(frame, target, country=["NL", "CA"])
+    assert set(read_back(fmt, target)) == {"nl-rotterdam-fuzhou", "ca-unknown-cloud"} if fmt != "sql" else True
 
 
 def test_cli_filters_match_the_library(fixture_path, tmp_path, capsys):

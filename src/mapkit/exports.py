@@ -576,8 +576,9 @@ def _check_points(selected, path: Path) -> None:
     bad = (types.notna() & (types != "Point") & ~geoms.is_empty).to_numpy()
     if not bad.any():
         return
-    ids = [str(v) for v in (selected["id"] if "id" in selected else selected.index)[bad]]
-    kinds = list(types[bad])
+    found = sorted(zip((str(v) for v in (selected["id"] if "id" in selected else selected.index)[bad]),
+                       types[bad]))  # in the order the sites are written
+    ids, kinds = [i for i, _ in found], [k for _, k in found]
     more = ""
     if len(ids) > 1:
         more = f" (and {len(ids) - 1} more: {', '.join(ids[1:6])}{', ...' if len(ids) > 6 else ''})"
@@ -1255,9 +1256,45 @@ def _write_xlsx(job: _Job, stage: Path) -> list[str]:
     # GDAL stamps the zip entries with the current time: repack with a fixed one
     with zipfile.ZipFile(raw) as zin:
         members = [(name, zin.read(name)) for name in zin.namelist()]
-    _write_zip(stage / job.main, members)
+    empty = {sheet: [c.name for c in columns] for sheet, columns in layers if not any(len(c.values) for c in columns)}
+    _write_zip(stage / job.main, _xlsx_add_headers(members, empty))
     raw.unlink()
     return [job.main]
+
+
+def _xlsx_column(index: int) -> str:
+    """The letters of a 0-based column number: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _xlsx_add_headers(members: list[tuple[str, bytes]], headers: Mapping[str, list[str]]) -> list[tuple[str, bytes]]:
+    """GDAL's XLSX driver writes no header row on a sheet without rows (an empty export): add it,
+    as inline strings, to the sheets named in ``headers``."""
+    if not headers:
+        return members
+    from html import unescape
+    from xml.sax.saxutils import escape
+
+    files = dict(members)
+    rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    targets = dict(re.findall(r'<Relationship Id="([^"]+)" Type="[^"]*/worksheet" Target="([^"]+)"', rels))
+    wanted = {}
+    for sheet, rid in re.findall(r'<sheet name="([^"]*)"[^>]*? r:id="([^"]+)"', files["xl/workbook.xml"].decode("utf-8")):
+        if unescape(sheet) in headers and rid in targets:
+            wanted["xl/" + targets[rid]] = headers[unescape(sheet)]
+    out = []
+    for name, data in members:
+        if name in wanted:
+            cells = "".join(f'<c r="{_xlsx_column(i)}1" t="inlineStr">\n<is><t>{escape(str(h))}</t></is>\n</c>\n'
+                            for i, h in enumerate(wanted[name]))
+            data = data.decode("utf-8").replace("<sheetData>\n</sheetData>",
+                                                f'<sheetData>\n<row r="1">\n{cells}</row>\n</sheetData>', 1).encode("utf-8")
+        out.append((name, data))
+    return out
 
 
 def _write_sql(job: _Job, stage: Path) -> list[str]:
@@ -1329,11 +1366,21 @@ def _require_pyarrow(path: Path) -> None:
 def _write_parquet(job: _Job, stage: Path) -> list[str]:
     import pyarrow.parquet as pq
 
-    frame = _geo_frame(job, job.flat_columns())
+    import pyarrow as pa
+
+    columns = job.flat_columns()
+    frame = _geo_frame(job, columns)
     job.progress.start("writing")
     raw = stage / ("raw-" + job.main)
     frame.to_parquet(raw, index=False)
     table = pq.read_table(raw)
+    # a text column with no value (say, in an empty export) would be typed null: give it its type
+    arrow = {"str": pa.string(), "json": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    kinds = {c.name: c.kind for c in columns}
+    for i, column in enumerate(table.schema):
+        if pa.types.is_null(column.type) and column.name in kinds:
+            kind = arrow[kinds[column.name]]
+            table = table.set_column(i, pa.field(column.name, kind), pa.nulls(len(table), kind))
     meta = dict(table.schema.metadata or {})
     meta[b"mapkit"] = _json_text({"collection": job.metadata, "export": job.export_info, **job.notes}).encode()
     pq.write_table(table.replace_schema_metadata(meta), stage / job.main)
@@ -1452,8 +1499,10 @@ def _verify(job: _Job, stage: Path, files: list[str]) -> None:
     expected = len(job.features)
     # CSV and Shapefile name their one layer after the file; the others use mapkit's layer names
     layer = None if job.format.name in ("csv", "shp", "shp.zip") else SITES_LAYER
+    # the first row of each XLSX sheet is the header, even when nothing but text tells it
+    config = {"OGR_XLSX_HEADERS": "FORCE"} if job.format.name == "xlsx" else {}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _gdal_config(config):
             warnings.simplefilter("ignore")
             count = pyogrio.read_info(main, layer=layer, force_feature_count=True)["features"] \
                 if job.format.name != "sql" else _count_sql_rows(main)
@@ -1463,11 +1512,23 @@ def _verify(job: _Job, stage: Path, files: list[str]) -> None:
             f"{job.path}: the written file cannot be read back ({message}); "
             "nothing was replaced; is the disk full?"
         ) from None
+    if job.format.name == "xlsx" and expected == 0 and count == 1 and _xlsx_only_header(main):
+        count = 0  # GDAL reads a sheet of one row as one row of data, never as a header alone
     if count != expected:
         raise ExportError(
             f"{job.path}: the written file holds {count} sites, not {expected}; nothing was replaced; "
             "is the disk full?"
         )
+
+
+def _xlsx_only_header(path: Path) -> bool:
+    """True if the sites sheet holds just its header row (an empty export)."""
+    import pyogrio
+
+    with warnings.catch_warnings(), _gdal_config({"OGR_XLSX_HEADERS": "DISABLE", "OGR_XLSX_FIELD_TYPES": "STRING"}):
+        warnings.simplefilter("ignore")
+        rows = pyogrio.read_dataframe(path, layer=SITES_LAYER, read_geometry=False)
+    return len(rows) == 1 and rows.iloc[0, 0] == "id"
 
 
 def _count_sql_rows(path: Path) -> int:
