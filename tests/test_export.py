@@ -1131,6 +1131,109 @@ def test_full_disk_leaves_old_file(fmt, full_disk, tmp_path, capsys):
     assert not [p for p in directory.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_lone_surrogate_names_the_site_and_property(fmt, fixture_path, tmp_path):
+    """A string with a lone UTF-16 surrogate (a frame built in Python; mapkit.load refuses such
+    files) cannot be written as UTF-8: the one-line error names the site and the property."""
+    need_pyarrow(fmt)
+    target = target_for(tmp_path, fmt)
+    target.write_bytes(b"old\n")
+    frame = io.load(fixture_path)
+    frame.loc[frame["id"] == "it-rome-haian", "notes"] = "note \ud800 here"
+    with pytest.raises(ExportError) as info:
+        exports.export(frame, target)
+    message = str(info.value)
+    assert "site 'it-rome-haian', property 'notes'" in message and "lone UTF-16 surrogate" in message
+    assert "\n" not in message and "codec" not in message
+    # nested in a source, and in the collection metadata
+    frame = io.load(fixture_path)
+    i = frame.index[frame["id"] == "nl-rotterdam-fuzhou"][0]
+    sources = copy.deepcopy(frame.at[i, "sources"])
+    sources[1]["title"] = "half \udc80 pair"
+    frame.at[i, "sources"] = sources
+    with pytest.raises(ExportError, match=r"site 'nl-rotterdam-fuzhou', property 'sources\[1\]\.title'"):
+        exports.export(frame, target)
+    frame = io.load(fixture_path)
+    frame.attrs["collection"]["citation"] = "Test \ud800"
+    with pytest.raises(ExportError, match=r"the collection member 'citation'"):
+        exports.export(frame, target)
+    assert snapshot(tmp_path) == {target.name: b"old\n"}
+
+
+def test_cli_checks_the_target_before_reading_the_data(tmp_path, capsys):
+    """The format, file name, filters and directory are checked first: with data that does not
+    exist, each mistake is still the one reported."""
+    missing = str(tmp_path / "no-such-data.geojson")
+    cases = [
+        (["-o", str(tmp_path / "sites.xyz")], "cannot tell the export format"),
+        (["-o", str(tmp_path / "sites.gpkg"), "--format", "nope"], "unknown export format 'nope'"),
+        (["-o", str(tmp_path / "sites.txt"), "--format", "shp"], "end the name in .shp"),
+        (["-o", str(tmp_path / "no-dir" / "sites.gpkg")], "does not exist"),
+        (["-o", str(tmp_path)], "is a directory"),
+        (["-o", str(tmp_path / "sites.gpkg"), "--country", "XX"], "XX"),
+    ]
+    for args, expected_text in cases:
+        assert main(["export", missing, *args]) == 1, args
+        err = capsys.readouterr().err
+        assert expected_text in err and "no-such-data" not in err, (args, err)
+        assert len(err.strip().splitlines()) == 1, err
+    assert main(["export", missing, "-o", str(tmp_path / "sites.gpkg")]) == 1  # now the data
+    assert "no-such-data.geojson" in capsys.readouterr().err
+
+
+def test_missing_pyarrow_is_reported_before_reading_the_data(tmp_path):
+    code = (
+        "import sys; sys.modules['pyarrow'] = None\n"
+        "from mapkit.cli import main\n"
+        f"sys.exit(main(['export', {str(tmp_path / 'no-such-data.geojson')!r}, '-o', {str(tmp_path / 'x.parquet')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "pip install 'mapkit[parquet]'" in result.stderr and "no-such-data" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt, blocked", [("csv", "sites.csv.meta.json"), ("shp", "sites.dbf"), ("shp", "sites.shx")])
+def test_a_target_that_cannot_be_replaced_stops_before_any_rename(fmt, blocked, fixture_path, tmp_path, capsys):
+    """Every staged file is checked against its target before the first rename: a directory where
+    a part or sidecar goes leaves every old file as it was (not the first parts replaced)."""
+    directory = tmp_path / "out"
+    directory.mkdir()
+    exports.export(fixture_path, target_for(directory, fmt))
+    before = snapshot(directory)
+    (directory / blocked).unlink()
+    (directory / blocked).mkdir()
+    (directory / blocked / "keep.txt").write_text("mine\n")
+    before.pop(blocked)
+    rc = main(["export", str(fixture_path), "-o", str(target_for(directory, fmt)), "--status", "closed"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert blocked in err and "is a directory" in err and "nothing was replaced" in err
+    assert snapshot(directory) == before
+    assert (directory / blocked / "keep.txt").read_text() == "mine\n"
+    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
+def test_a_rename_that_fails_puts_the_old_files_back(fixture_path, tmp_path, capsys):
+    """A rename the checks cannot foresee (the .shp made immutable, renamed last) fails after
+    the other parts were replaced: they are put back, and every old file is byte-identical."""
+    directory = tmp_path / "out"
+    directory.mkdir()
+    exports.export(fixture_path, directory / "sites.shp")
+    before = snapshot(directory)
+    immutable = directory / "sites.shp"
+    if not run_root("chattr", "+i", str(immutable)):
+        pytest.skip("cannot make a file immutable here (needs chattr, root and a file system with it)")
+    try:
+        rc = main(["export", str(fixture_path), "-o", str(directory / "sites.shp"), "--status", "closed"])
+    finally:
+        run_root("chattr", "-i", str(immutable))
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "sites.shp" in err and "put back" in err, err
+    assert snapshot(directory) == before
+    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
 def test_missing_pyarrow_says_how_to_install(fixture_path, tmp_path):
     """Run in a child Python where pyarrow cannot be imported (as on an install without the extra)."""
     code = (
