@@ -986,6 +986,162 @@ def test_ogrinfo_opens_every_file(fmt, dataset, tmp_path):
 # --------------------------------------------------------------------------- progress
 
 
+@pytest.fixture(scope="module")
+def generated_sites(tmp_path_factory) -> Path:
+    """3,000 synthetic sites from benchmarks/datagen.py (real-sized text, 1 % without a location)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "datagen.py"
+    if not script.exists():
+        pytest.skip("benchmarks/datagen.py is not there")
+    path = tmp_path_factory.mktemp("generated") / "sites.geojson"
+    subprocess.run([sys.executable, str(script), "3000", str(path)], check=True, capture_output=True)
+    return path
+
+
+BAR_FRAME = re.compile(r"mapkit export \S+ \((\d+) sites?\)(?:: ([a-z ]+))? +(\d+)%\|")
+
+
+def bar_frames(err: str) -> list[tuple[str, int]]:
+    """(phase, percent) of every state of the bar drawn on stderr (redrawn after each \\r)."""
+    frames = []
+    for part in re.split(r"[\r\n]", err):
+        match = BAR_FRAME.search(part)
+        if match:
+            frames.append(((match.group(2) or "").strip(), int(match.group(3))))
+    return frames
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv", "shp"])
+def test_progress_moves_while_preparing_and_writing(fmt, generated_sites, tmp_path, capfd, monkeypatch):
+    """The bar steps through preparing and writing: updates below 100 % appear before the end,
+    also while the file is written (GDAL layers in chunks, GeoJSON a chunk of features at a time)."""
+    monkeypatch.setattr(exports, "PROGRESS_MININTERVAL", 0)  # draw every step
+    monkeypatch.setattr(exports, "WRITE_CHUNK_MIN", 500)
+    frame = io.load(generated_sites)
+    capfd.readouterr()
+    exports.export(frame, target_for(tmp_path, fmt), progress=True)
+    frames = bar_frames(capfd.readouterr().err)
+    percents = [p for _, p in frames]
+    assert percents == sorted(percents) and percents[-1] == 100, frames
+    assert frames[-1][0] == "done"
+    assert len({p for p in percents if 0 < p < 100}) >= 10, frames
+    writing = sorted({p for phase, p in frames if phase == "writing" and p < 100})
+    assert len(writing) >= 3, frames  # several steps while writing, not one jump at the end
+    assert {phase for phase, _ in frames} >= {"preparing", "writing", "done"}
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_progress_adds_up_in_every_format(fmt, fixture_path, tmp_path, capfd, monkeypatch):
+    """Each format's phases add up to exactly 100 %: never over, never stuck below at the end."""
+    need_pyarrow(fmt)
+    monkeypatch.setattr(exports, "PROGRESS_MININTERVAL", 0)
+    capfd.readouterr()
+    exports.export(fixture_path, target_for(tmp_path, fmt), progress=True)
+    frames = bar_frames(capfd.readouterr().err)
+    percents = [p for _, p in frames]
+    assert percents == sorted(percents), frames
+    assert frames[-1] == ("done", 100), frames
+    assert all(p <= 100 for p in percents)
+
+
+PTY_EXPORT = """
+import sys
+import mapkit.exports
+mapkit.exports.PROGRESS_DELAY = 0
+from mapkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("size", [(0, 0), (30, 100)], ids=["unsized", "100-columns"])
+def test_progress_on_a_terminal(size, generated_sites, tmp_path):
+    """With stderr on a real (pseudo-)terminal the default bar shows by itself once the delay is
+    over (patched to 0 here), with updates below 100 % before the end, and is cleared at the end. A
+    new pseudo-terminal reports a size of 0 x 0 (tqdm would then draw nothing); a sized one 100 columns."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+    target = tmp_path / "sites.gpkg"
+    child = subprocess.Popen([sys.executable, "-c", PTY_EXPORT, "export", str(generated_sites), "-o", str(target)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    output = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not data:
+                    break
+                output += data
+            elif child.poll() is not None:
+                break
+        assert child.wait(timeout=300) == 0, output.decode(errors="replace")
+    finally:
+        os.close(master)
+        if child.poll() is None:
+            child.kill()
+    err = output.decode("utf-8", errors="replace")
+    percents = [p for _, p in bar_frames(err)]
+    assert [p for p in percents if 0 < p < 100], err
+    assert "mapkit export: wrote 3000 sites" in err
+    last_bar = err.rfind("%|")
+    assert "\r" in err[last_bar:err.index("mapkit export: wrote")]  # the bar was cleared (leave=False)
+    assert pyogrio.read_info(target, layer="sites")["features"] == 3000
+
+
+def test_no_bar_unless_stderr_is_a_terminal(generated_sites, tmp_path, capfd, monkeypatch):
+    """stderr here is a file: no bar by default, even with the delay patched to 0 (logs stay clean)."""
+    monkeypatch.setattr(exports, "PROGRESS_DELAY", 0)
+    capfd.readouterr()
+    exports.export(generated_sites, tmp_path / "quiet.gpkg")
+    assert capfd.readouterr().err == ""
+    assert main(["export", str(generated_sites), "-o", str(tmp_path / "quiet.csv")]) == 0
+    assert capfd.readouterr().err.strip().startswith("mapkit export: wrote 3000 sites")
+    exports.export(generated_sites, tmp_path / "never.csv", progress=False)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "geojsonl", "csv", "shp", "shp.zip", "gpkg"])
+def test_chunked_writes_give_the_same_file(fmt, fixture_path, tmp_path, monkeypatch):
+    """Writing 2 rows at a time (appended GDAL layers, CSV chunks joined, GeoJSON features a chunk
+    at a time) gives the bytes of one write; for GeoPackage the same tables and rows (the R-tree's
+    nodes are laid out differently), the same from run to run."""
+    whole, chunked, again = tmp_path / "whole", tmp_path / "chunked", tmp_path / "again"
+    for directory in (whole, chunked, again):
+        directory.mkdir()
+    exports.export(fixture_path, target_for(whole, fmt))
+    monkeypatch.setattr(exports, "WRITE_CHUNK_MIN", 2)
+    monkeypatch.setattr(exports, "WRITE_CHUNKS", 10**9)
+    monkeypatch.setattr(exports, "PREPARE_CHUNK", 2)
+    exports.export(fixture_path, target_for(chunked, fmt))
+    exports.export(fixture_path, target_for(again, fmt))
+    assert snapshot(chunked) == snapshot(again)
+    if fmt != "gpkg":
+        assert snapshot(chunked) == snapshot(whole)
+        return
+    for layer in ("sites", "sources", "events", "mapkit_metadata"):
+        a = pyogrio.read_dataframe(target_for(whole, fmt), layer=layer, fid_as_index=True)
+        b = pyogrio.read_dataframe(target_for(chunked, fmt), layer=layer, fid_as_index=True)
+        assert a.equals(b), layer
+    with contextlib.closing(sqlite3.connect(target_for(chunked, fmt))) as db:
+        assert db.execute("SELECT last_change FROM gpkg_contents WHERE table_name='sites'").fetchone()[0].startswith("2026-11-23")
+
+
+def test_geojson_bytes_are_io_dumps(dataset, tmp_path):
+    """The GeoJSON written a chunk at a time is byte for byte what mapkit.io.dumps makes of it."""
+    out = exports.export(io.load(dataset), tmp_path / "sites.geojson")
+    original = io.canonical_collection(json.loads(Path(dataset).read_text(encoding="utf-8")))
+    assert out.read_text(encoding="utf-8") == io.dumps(original)
+
+
 def test_small_export_prints_nothing(fixture_path, tmp_path, capfd):
     exports.export(fixture_path, tmp_path / "q.gpkg")
     assert capfd.readouterr().err == ""

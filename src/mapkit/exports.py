@@ -1649,6 +1649,8 @@ def _put_back(moves, done: list[int], backups: dict[int, Path | None]) -> list[P
 
 #: Seconds an export runs before the automatic progress bar appears (``progress=None``).
 PROGRESS_DELAY = 1.0
+#: Least seconds between two redraws of the bar.
+PROGRESS_MININTERVAL = 0.1
 
 #: The phases of each format's export and their weights (about the time one site takes in each,
 #: relative to the others), so the bar moves at an even pace. Each phase counts every site once.
@@ -1744,6 +1746,7 @@ def _progress(plan: ExportPlan, sites: int, progress: bool | None):
         bar = tqdm(
             total=sites * sum(weight for _, weight in phases), desc=label, file=sys.stderr,
             delay=0 if progress else PROGRESS_DELAY, leave=bool(progress),
+            mininterval=PROGRESS_MININTERVAL, miniters=1,  # steps are chunks: look at the clock at each
             bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}", **_bar_width(sys.stderr),
         )
     tracker = _Progress(bar, label, sites, phases)
