@@ -1,5 +1,5 @@
 """Run the mapkit command line: ``python -m mapkit``."""
 
-from mapkit.cli import main
+from mapkit.cli import run
 
-raise SystemExit(main())
+run()
