@@ -27,7 +27,7 @@ import pytest
 from mapkit import exports, io
 from mapkit.filters import filter_frame
 from tests.conftest import SHIPPED, collection
-from tests.test_export import fixture_sites  # the same tricky sites as the other export tests
+from tests.test_export import RESERVED_EXTRAS, fixture_sites  # the same tricky sites as the other export tests
 
 pytestmark = pytest.mark.postgis
 
@@ -240,3 +240,35 @@ def test_filtered_script_and_reload(clean, fixture_path, tmp_path):
     load_sql(dsn, path)  # loading again replaces the tables: no duplicates
     ids = psql(dsn, sql="SELECT id FROM sites ORDER BY id").split()
     assert ids == sorted(filter_frame(frame, status=["closed", "active"])["id"])
+
+
+def test_reserved_and_clashing_names_load(clean, fixture_path, tmp_path):
+    """ogc_fid and geom (PGDUMP's own columns) and names equal to another but for case load as
+    renamed columns holding the values; other names are kept exactly (no laundering)."""
+    dsn = clean
+    path = exports.export(io.load(fixture_path), tmp_path / "sites.sql")
+    load_sql(dsn, path)
+    meta = dict(line.split("|", 1) for line in psql(dsn, sql="SELECT key, value FROM mapkit_metadata").splitlines())
+    renamed = json.loads(meta["export.renamed_properties"])
+    assert renamed == {"ogc_fid": "ogc_fid_property", "geom": "geom_property", "Status": "Status_property",
+                       "NAME": "NAME_property", "Source_Count": "Source_Count_property"}
+    row = json.loads(psql(dsn, sql="SELECT row_to_json(s) FROM sites s WHERE id = 'it-rome-haian'"))
+    for name, value in RESERVED_EXTRAS.items():
+        assert row[renamed.get(name, name)] == value, name
+    assert row["status"] == "active" and row["source_count"] == 2
+    assert isinstance(row["ogc_fid"], int)  # PGDUMP's serial key, not the property
+
+
+def test_empty_export_creates_the_same_table(clean, fixture_path, tmp_path):
+    """An export that selects no site still creates every column, and a POINT geometry column."""
+    dsn = clean
+    frame = io.load(fixture_path)
+    columns_sql = ("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
+                   "FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'sites'")
+    load_sql(dsn, exports.export(frame, tmp_path / "all.sql"))
+    full = psql(dsn, sql=columns_sql)
+    load_sql(dsn, exports.export(frame, tmp_path / "none.sql", country=["ZW"]))
+    assert psql(dsn, sql="SELECT count(*) FROM sites").strip() == "0"
+    assert psql(dsn, sql=columns_sql) == full
+    assert "extra_obj jsonb" in full and "extra_int bigint" in full, full
+    assert psql(dsn, sql="SELECT type, srid FROM geometry_columns WHERE f_table_name = 'sites'").strip() == "POINT|4326"
