@@ -77,7 +77,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "geojson", (".geojson", ".json"), "GeoJSON (RFC 7946)", "mapkit",
             "everything: all properties, events and sources as real JSON, Feature id, null geometry, "
-            "collection metadata as foreign members; at most 6 decimals",
+            "collection metadata as foreign members; coordinates rounded to the location precision "
+            "(at most 6 decimals)",
         ),
         ExportFormat(
             "geojsonl", (".geojsonl", ".ndjson", ".geojsonseq"), "GeoJSON Sequence, newline-delimited (RFC 8142 without RS)",
