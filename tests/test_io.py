@@ -221,3 +221,25 @@ def test_round_trip_keeps_null_extras_and_feature_members(write_data, tmp_path):
     assert "foreign_member" not in written["au-two"]
     only_second = io.to_feature_collection(frame[frame["id"] == "au-two"])
     assert "foreign_member" not in only_second["features"][0]
+
+
+def test_load_keeps_any_geometry_and_a_property_called_geometry(write_data):
+    polygon = {"type": "Polygon", "coordinates": [[[150.0, -34.0], [151.0, -34.0], [151.0, -33.0], [150.0, -34.0]]]}
+    odd = site(id="au-odd", geometry=None, location_precision="none")
+    odd["properties"]["geometry"] = {"drawn": "by hand"}
+    frame = mapkit.load(write_data(collection(site(), site(id="au-area", geometry=polygon), odd)))
+    features = {f["id"]: f for f in io.to_feature_collection(frame)["features"]}
+    assert features["au-area"]["geometry"] == polygon, "kept, not dropped (validate and export refuse it by name)"
+    assert features["au-odd"]["properties"]["geometry"] == {"drawn": "by hand"}
+    assert features["au-odd"]["geometry"] is None
+    assert features["au-sydney-test"]["geometry"]["coordinates"] == [151.209, -33.869]
+
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "Point", "coordinates": ["151.2", "-33.8"]},
+    {"type": "Pointy", "coordinates": [1, 2]},
+    "151.2,-33.8",
+])
+def test_load_refuses_what_is_no_geometry_naming_the_site(write_data, geometry):
+    with pytest.raises(DataFileError, match=r"feature #1 \(au-bad\): geometry is not a GeoJSON geometry"):
+        mapkit.load(write_data(collection(site(), site(id="au-bad", geometry=geometry))))

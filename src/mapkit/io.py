@@ -397,6 +397,7 @@ class FrameBuilder:
         self._nested_keys: list[str] = []  # properties seen holding a list or an object
         self._nulls: dict[str, list[int]] = {}  # unnamed property -> rows where it is null
         self._members: dict[int, dict] = {}  # row -> the feature's foreign members
+        self._other: dict[int, tuple] = {}  # row -> (geometry that is not a 2D/3D point, site id)
         self._xs: list[float] = []
         self._ys: list[float] = []
         self._zs: dict[int, float] = {}
@@ -438,14 +439,17 @@ class FrameBuilder:
         if not feature.keys() <= _FEATURE_KEYS:
             self._members[i] = {k: v for k, v in feature.items() if k not in _FEATURE_KEYS}
         geometry = feature.get("geometry")
-        if isinstance(geometry, Mapping) and geometry.get("type") == "Point":
-            coords = geometry.get("coordinates") or []
-            if len(coords) >= 2 and all(isinstance(c, (int, float)) for c in coords[:3]):
+        if geometry is not None:
+            coords = geometry.get("coordinates") if isinstance(geometry, Mapping) else None
+            if coords is not None and geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) in (2, 3) \
+                    and all(type(c) in (int, float) for c in coords):
                 self._located.append(i)
                 self._xs.append(coords[0])
                 self._ys.append(coords[1])
                 if len(coords) > 2:
                     self._zs[i] = coords[2]
+            else:  # any other geometry is kept as it is (or refused when it is no geometry)
+                self._other[i] = (geometry, props.get("id"))
         self.n = i + 1
 
     def _flush(self) -> None:
@@ -467,6 +471,18 @@ class FrameBuilder:
         self._rows += len(batch)
         self._batch = []
 
+    def _shape(self, i: int, geometry, site_id):
+        """A geometry other than a plain point, as shapely reads it; DataFileError if it is none."""
+        where = f"{self.source or 'data'}: feature #{i}" + (f" ({site_id})" if isinstance(site_id, str) else "")
+        try:
+            if not isinstance(geometry, Mapping):
+                raise ValueError("not a JSON object")
+            return shapely.from_geojson(json.dumps(geometry, allow_nan=False))
+        except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+            reason = " ".join(str(exc).split())[:120]
+            raise DataFileError(f"{where}: geometry is not a GeoJSON geometry ({reason}); give a Point "
+                                "[longitude, latitude], or null if the site has no location") from None
+
     def frame(self, metadata: Mapping | None = None) -> gpd.GeoDataFrame:
         """The GeoDataFrame of every feature added (``metadata``: the collection's foreign members)."""
         self._flush()
@@ -480,8 +496,13 @@ class FrameBuilder:
             for i, z in self._zs.items():
                 k = int(np.searchsorted(located, i))
                 geometry[i] = shapely.Point(self._xs[k], self._ys[k], z)
+        for i, (other, site_id) in self._other.items():
+            geometry[i] = self._shape(i, other, site_id)
+        # a property called "geometry" keeps its column; the points get another name
+        name = "geometry" if "geometry" not in data else "site_geometry"
+        data[name] = gpd.GeoSeries(geometry, crs="EPSG:4326")
         # copy=False: no second copy of every column in one consolidated block
-        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"), crs="EPSG:4326", copy=False)
+        frame = gpd.GeoDataFrame(data, geometry=name, crs="EPSG:4326", copy=False)
         frame.attrs["collection"] = dict(metadata or {})
         if self._nulls:
             frame.attrs[NULLS_ATTR] = self._nulls
