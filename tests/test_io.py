@@ -243,3 +243,9 @@ def test_load_keeps_any_geometry_and_a_property_called_geometry(write_data):
 def test_load_refuses_what_is_no_geometry_naming_the_site(write_data, geometry):
     with pytest.raises(DataFileError, match=r"feature #1 \(au-bad\): geometry is not a GeoJSON geometry"):
         mapkit.load(write_data(collection(site(), site(id="au-bad", geometry=geometry))))
+
+
+def test_feature_stream_can_be_read_twice(write_data):
+    stream = io.FeatureStream(write_data(collection(site(), site(id="au-two"))))
+    assert [f["id"] for f in stream] == [f["id"] for f in stream] == ["au-sydney-test", "au-two"]
+    assert stream.members["title"] == "Test sites"

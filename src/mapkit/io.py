@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import math
@@ -178,8 +179,8 @@ class FeatureStream:
             raise DataFileError(f"{self.path}: is a directory, not a GeoJSON file") from None
         except OSError as exc:
             raise DataFileError(f"{self.path}: cannot be read ({exc.strerror})") from None
-        import codecs
-
+        self.members = {}
+        self.has_features = False
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
         self._bytes_read = 0
         self._eof = False
