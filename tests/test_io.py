@@ -249,3 +249,14 @@ def test_feature_stream_can_be_read_twice(write_data):
     stream = io.FeatureStream(write_data(collection(site(), site(id="au-two"))))
     assert [f["id"] for f in stream] == [f["id"] for f in stream] == ["au-sydney-test", "au-two"]
     assert stream.members["title"] == "Test sites"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4, 5, 64])
+def test_lone_surrogate_found_however_the_chunks_fall(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", chunk)
+    monkeypatch.setattr(io.FeatureStream, "LOOKAHEAD", 1)
+    path = tmp_path / "s.geojson"
+    for k in range(4):  # move the escape across chunk boundaries
+        path.write_text('{"type": "FeatureCollection", "features": [{"a": "' + "x" * k + '\\udc00"}]}')
+        with pytest.raises(DataFileError, match="a holds a lone UTF-16 surrogate"):
+            list(io.FeatureStream(path))

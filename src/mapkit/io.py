@@ -156,6 +156,8 @@ class FeatureStream:
     """
 
     CHUNK = 1 << 20
+    #: Text kept ahead of the value being decoded.
+    LOOKAHEAD = 1 << 16
 
     def __init__(self, path: str | os.PathLike, *, strict: bool = True):
         """``strict``: refuse a key repeated in any object (JSON readers differ on which value
@@ -186,6 +188,8 @@ class FeatureStream:
         self._eof = False
         self._buf = ""
         self._dropped = 0  # characters read and dropped from the buffer
+        self._escapes = False  # whether the text read so far has a \ud800-\udfff style escape
+        self._edge = b""  # the last bytes of the previous chunk
         self._chunk = self.CHUNK
 
     def _more(self) -> bool:
@@ -206,6 +210,12 @@ class FeatureStream:
         if not data:
             self._eof = True
         self._buf += text
+        if not self._escapes:
+            # searched in the bytes (faster than in text); an escape may straddle two chunks
+            edge = self._edge + data[:3]
+            self._edge = data[-3:] if len(data) >= 3 else (self._edge + data)[-3:]
+            if b"\\u" in data or b"\\u" in edge:
+                self._escapes = any(e in data or e in edge for e in (b"\\ud", b"\\uD"))
         return bool(data) or bool(text)
 
     def _drop(self, pos: int) -> int:
@@ -252,6 +262,10 @@ class FeatureStream:
 
     def _value(self, pos: int):
         """Decode the JSON value at ``pos`` (reading on while it runs past the buffer)."""
+        if len(self._buf) - pos < self.LOOKAHEAD and not self._eof:
+            # most values are shorter than this: read on now rather than fail at the end of the
+            # buffer and decode again (a failure also counts the lines up to it)
+            self._more()
         while True:
             try:
                 value, end = self._decoder.raw_decode(self._buf, pos)
@@ -270,7 +284,7 @@ class FeatureStream:
             if end < len(self._buf) or self._eof or not self._more():
                 self._chunk = self.CHUNK
                 # a lone surrogate can only come from a \u escape (UTF-8 cannot store one)
-                if self._buf.find("\\ud", pos, end) >= 0 or self._buf.find("\\uD", pos, end) >= 0:
+                if self._escapes and (self._buf.find("\\ud", pos, end) >= 0 or self._buf.find("\\uD", pos, end) >= 0):
                     where = _lone_surrogate(value)
                     if where is not None:
                         raise self._error(f"{where or 'the value'} holds a lone UTF-16 surrogate (an unpaired "
@@ -364,6 +378,7 @@ def collection_metadata(collection: Mapping) -> dict:
 
 
 _NESTED = frozenset((list, dict))
+_NUMBER = frozenset((int, float))
 _FEATURE_KEYS = frozenset(("type", "id", "geometry", "properties"))
 #: ``frame.attrs`` keys that keep, by row label, what a frame has no cell for: unnamed properties
 #: that are present but null, and members of a Feature besides type, id, geometry and properties.
@@ -395,10 +410,10 @@ class FrameBuilder:
         self._batch: list[Mapping] = []
         self._rows = 0  # rows already moved into the columns
         self._shared: dict[str, str] = {}
-        self._nested_keys: list[str] = []  # properties seen holding a list or an object
         self._nulls: dict[str, list[int]] = {}  # unnamed property -> rows where it is null
         self._members: dict[int, dict] = {}  # row -> the feature's foreign members
         self._other: dict[int, tuple] = {}  # row -> (geometry that is not a 2D/3D point, site id)
+        self._nested_keys: list[str] = []  # properties seen holding a list or an object
         self._xs: list[float] = []
         self._ys: list[float] = []
         self._zs: dict[int, float] = {}
@@ -407,26 +422,22 @@ class FrameBuilder:
     def add(self, feature) -> None:
         """Add one feature (a GeoJSON Feature dict)."""
         i = self.n
-        if not isinstance(feature, Mapping):
+        # type(...) is dict first: an ABC isinstance check per feature adds up at 100,000 sites
+        if type(feature) is not dict and not isinstance(feature, Mapping):
             raise DataFileError(f"{self.source or 'data'}: feature #{i} is not a JSON object")
         props = feature.get("properties")
-        props = props if isinstance(props, Mapping) else {}
+        if type(props) is not dict and not isinstance(props, Mapping):
+            props = {}
         if "id" not in props and feature.get("id") is not None:
             props = {**props, "id": feature["id"]}
         elif not self.owned:
             props = dict(props)
-        # repeated values share one string, nested ones become text, as each feature comes in:
-        # the duplicates and the decoded trees are freed before the next feature is read
-        get = props.get
-        shared = self._shared.setdefault
-        for key in _REPEATED:
-            value = get(key)
-            if type(value) is str:
-                props[key] = shared(value, value)
-        if self.nested_as_text:
+        if self.nested_as_text and not _NESTED.isdisjoint(map(type, props.values())):
+            # nested values become text as each feature comes in, while it is in the cache; the
+            # decoded trees are freed before the next feature is read
             encode = COMPACT_ENCODER.encode
-            for key in self._nested_keys:
-                value = get(key)
+            for key in self._nested_keys:  # the properties that held lists before (events, sources)
+                value = props.get(key)
                 if type(value) in _NESTED:
                     props[key] = JSONText(encode(value))
             if not _NESTED.isdisjoint(map(type, props.values())):
@@ -441,9 +452,10 @@ class FrameBuilder:
             self._members[i] = {k: v for k, v in feature.items() if k not in _FEATURE_KEYS}
         geometry = feature.get("geometry")
         if geometry is not None:
-            coords = geometry.get("coordinates") if isinstance(geometry, Mapping) else None
-            if coords is not None and geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) in (2, 3) \
-                    and all(type(c) in (int, float) for c in coords):
+            coords = geometry.get("coordinates") if type(geometry) is dict else None
+            if type(coords) is list and geometry.get("type") == "Point" and (
+                    (len(coords) == 2 and type(coords[0]) in _NUMBER and type(coords[1]) in _NUMBER)
+                    or (len(coords) == 3 and all(type(c) in _NUMBER for c in coords))):
                 self._located.append(i)
                 self._xs.append(coords[0])
                 self._ys.append(coords[1])
@@ -462,8 +474,12 @@ class FrameBuilder:
                 for key in props:
                     if key not in columns:
                         columns[key] = [None] * self._rows
+        shared = self._shared.setdefault
         for key, column in columns.items():
-            column.extend([props.get(key) for props in batch])
+            values = [props.get(key) for props in batch]
+            if key in _REPEATED:  # one string object per distinct value; the copies die here
+                values = [shared(v, v) if type(v) is str else v for v in values]
+            column.extend(values)
             if key not in _NAMED:
                 # an unnamed property that is present but null stays so (absent ones are absent)
                 nulls = [self._rows + k for k, props in enumerate(batch) if key in props and props[key] is None]
