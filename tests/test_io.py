@@ -260,3 +260,28 @@ def test_lone_surrogate_found_however_the_chunks_fall(tmp_path, monkeypatch, chu
         path.write_text('{"type": "FeatureCollection", "features": [{"a": "' + "x" * k + '\\udc00"}]}')
         with pytest.raises(DataFileError, match="a holds a lone UTF-16 surrogate"):
             list(io.FeatureStream(path))
+
+
+def test_row_extras_follow_their_site_through_sorting_and_reindexing(write_data):
+    first = site(extra_null=None)
+    first["foreign_member"] = "first's"
+    second = site(id="au-two", extra_null=3)
+    second["foreign_member"] = "second's"
+    frame = mapkit.load(write_data(collection(first, second)))
+    shuffled = frame.sort_values("id", ascending=False).reset_index(drop=True)
+    features = {f["id"]: f for f in io.to_feature_collection(shuffled)["features"]}
+    assert features["au-sydney-test"]["foreign_member"] == "first's" and features["au-two"]["foreign_member"] == "second's"
+    assert features["au-sydney-test"]["properties"]["extra_null"] is None
+    assert features["au-two"]["properties"]["extra_null"] == 3
+
+
+def test_a_syntax_error_is_reported_without_reading_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr(io.FeatureStream, "CHUNK", 64)
+    monkeypatch.setattr(io.FeatureStream, "LOOKAHEAD", 64)
+    path = tmp_path / "early.geojson"
+    rest = ",".join('{"type": "Feature", "properties": {"n": %d}}' % k for k in range(2000))
+    path.write_text('{"type": "FeatureCollection", "features": [{"a": 1,}, ' + rest + "]}")
+    stream = io.FeatureStream(path)
+    with pytest.raises(DataFileError, match="line 1, column 52: Expecting property name"):
+        list(stream)
+    assert stream._bytes_read < 1000, "stopped at the error, not at the end of the file"

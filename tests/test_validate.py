@@ -313,3 +313,16 @@ def test_a_large_file_is_read_one_feature_at_a_time(write_data, monkeypatch):
     sites = [site(id=f"au-site-{k}") for k in range(60)] + [site(id="au-bad", status="gone")]
     report = mapkit.validate(write_data(collection(*sites)))
     assert report.sites == 61 and [p.feature for p in report.errors] == ["au-bad"]
+
+
+def test_repeated_ids_keep_the_collections_own_problems(write_data):
+    report = mapkit.validate(write_data(collection(site(), site(), title=5)))
+    assert "duplicate-id" in rules(report) and any(p.field == "title" for p in report.errors)
+
+
+def test_an_unreadable_operators_file_is_reported_and_the_rest_still_checked(write_data, tmp_path):
+    path = write_data(collection(site(status="gone")))
+    report = mapkit.validate(path, operators=tmp_path / "missing-operators.geojson")
+    by_file = {p.file: p for p in report.errors}
+    assert "no such file" in by_file[str(tmp_path / "missing-operators.geojson")].message
+    assert "unknown-status" in rules(report)

@@ -43,16 +43,14 @@ __all__ = [
 DEFAULT_PATHS = (io.DEFAULT_DATA, io.DEFAULT_OPERATORS)
 
 
-def file_kind(collection: Mapping, path: str | os.PathLike | None = None) -> str:
-    """'sites', 'operators' or 'countries' (see :func:`mapkit.validation.detect_kind`)."""
-    from mapkit.validation import detect_kind
-
-    return detect_kind(collection, os.fspath(path) if path is not None else None)
+def file_kind(collection: Mapping) -> str:
+    """'sites', 'operators' or 'countries' (see :func:`mapkit.io.features_kind`)."""
+    return io.collection_kind(collection)
 
 
-def is_countries_file(collection: Mapping, path: str | os.PathLike | None = None) -> bool:
+def is_countries_file(collection: Mapping) -> bool:
     """True for the generated country outlines file, which fmt leaves untouched."""
-    return file_kind(collection, path) == "countries"
+    return file_kind(collection) == "countries"
 
 
 def _event_day(event) -> _dt.date | None:
@@ -175,7 +173,7 @@ def fmt(path: str | os.PathLike, *, check: bool = False) -> bool:
             "fmt only formats mapkit data files"
         )
     _check_shape(collection, path)
-    kind = file_kind(collection, path)
+    kind = file_kind(collection)
     if kind == "countries":
         return True
     text = canonical_text(collection, kind)

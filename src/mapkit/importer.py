@@ -959,7 +959,7 @@ def import_sites(
         if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection" \
                 or not isinstance(collection.get("features"), list):
             raise DataFileError(f"{into}: not a GeoJSON FeatureCollection with a features list; import writes sites files")
-        kind = detect_kind(collection, str(into))
+        kind = detect_kind(collection)
         if kind != "sites" and collection.get("features"):
             raise DataFileError(f"{into}: is a {kind} file; import into the sites file (e.g. {io.DEFAULT_DATA})")
         _check_target(collection, str(into))

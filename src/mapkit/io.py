@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import gc
+import itertools
 import json
 import math
 import os
@@ -20,6 +21,7 @@ import shapely
 
 from mapkit import schema
 from mapkit.errors import DataFileError
+from mapkit.jsontext import COMPACT_ENCODER, JSONText, lone_surrogate_path  # noqa: F401 (JSONText re-exported)
 
 from mapkit.schema import DEFAULT_COUNTRIES, DEFAULT_DATA, DEFAULT_OPERATORS  # noqa: E402,F401 (re-exported)
 
@@ -48,19 +50,24 @@ def gc_paused():
             gc.enable()
 
 
+def unreadable(path: Path, exc: OSError) -> DataFileError:
+    """The one-line error (what is wrong; the fix) for a data file that cannot be opened or read."""
+    if isinstance(exc, FileNotFoundError):
+        return DataFileError(f"{path}: no such file; check the path (it is relative to the current directory)")
+    if isinstance(exc, IsADirectoryError):
+        return DataFileError(f"{path}: is a directory, not a GeoJSON file; give the path of the file in it")
+    return DataFileError(f"{path}: cannot be read ({exc.strerror}); check the file and its permissions")
+
+
 def read_json(path: str | os.PathLike) -> dict:
     """Read a JSON file, raising DataFileError that names the file and the place of a syntax error."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file (give the path of a GeoJSON file)") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path}: is a directory, not a GeoJSON file") from None
     except UnicodeDecodeError as exc:
         raise DataFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
-        raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise unreadable(path, exc) from None
     try:
         with gc_paused():
             data = json.loads(text, parse_constant=_not_json, object_pairs_hook=_unique_pairs)
@@ -73,29 +80,11 @@ def read_json(path: str | os.PathLike) -> dict:
     except _RepeatedKey as exc:
         raise DataFileError(f"{path}: the key {exc.args[0]!r} appears twice in one object, and JSON readers "
                             "differ on which one counts; keep one") from None
-    if ("\\ud" in text or "\\uD" in text) and (where := _lone_surrogate(data)) is not None:
+    if ("\\ud" in text or "\\uD" in text) and (where := lone_surrogate_path(data)) is not None:
         raise DataFileError(f"{path}: {where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
                             "which is not text; remove it, or write the character it stands for")
     return data
 
-
-class JSONText(str):
-    """A property value kept as its compact JSON text rather than as Python lists and dicts.
-
-    Made by ``load(path, nested_as_text=True)``: a page only passes events and sources through,
-    and their text takes a fraction of the memory of the objects. Turned back into objects
-    wherever a frame becomes features (:func:`to_feature_collection`).
-    """
-
-    __slots__ = ()
-
-    def value(self):
-        """The decoded value."""
-        return json.loads(self)
-
-
-#: Compact JSON, as the page embeds it (JSONText values are written into it verbatim).
-COMPACT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 
@@ -121,29 +110,6 @@ def _unique_pairs(pairs: list) -> dict:
                 raise _RepeatedKey(key)
             seen.add(key)
     return obj
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogate(value, path: str = "") -> str | None:
-    """The path of the first string (or key) in ``value`` with a lone surrogate, or None."""
-    if isinstance(value, str):
-        return path if _SURROGATE.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if _SURROGATE.search(key):
-                return inner
-            found = _lone_surrogate(item, inner)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for k, item in enumerate(value):
-            found = _lone_surrogate(item, f"{path}[{k}]")
-            if found is not None:
-                return found
-    return None
 
 
 class FeatureStream:
@@ -175,12 +141,8 @@ class FeatureStream:
     def _open(self):
         try:
             self._fh = open(self.path, "rb")  # noqa: SIM115 (closed in __iter__)
-        except FileNotFoundError:
-            raise DataFileError(f"{self.path}: no such file (give the path of a GeoJSON file)") from None
-        except IsADirectoryError:
-            raise DataFileError(f"{self.path}: is a directory, not a GeoJSON file") from None
         except OSError as exc:
-            raise DataFileError(f"{self.path}: cannot be read ({exc.strerror})") from None
+            raise unreadable(self.path, exc) from None
         self.members = {}
         self.has_features = False
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
@@ -199,7 +161,7 @@ class FeatureStream:
         try:
             data = self._fh.read(self._chunk)
         except OSError as exc:
-            raise DataFileError(f"{self.path}: cannot be read ({exc.strerror})") from None
+            raise unreadable(self.path, exc) from None
         pending = len(self._utf8.getstate()[0])
         try:
             text = self._utf8.decode(data, final=not data)
@@ -238,7 +200,7 @@ class FeatureStream:
         line, column, seen = 1, 1, 0
         with open(self.path, encoding="utf-8", errors="replace", newline="") as fh:
             while seen < offset:
-                text = fh.read(min(self.CHUNK, offset - seen) or 1)
+                text = fh.read(min(self.CHUNK, offset - seen))
                 if not text:
                     break
                 seen += len(text)
@@ -276,7 +238,10 @@ class FeatureStream:
                 raise self._error(f"the key {exc.args[0]!r} appears twice in one object (in the value that "
                                   "starts here), and JSON readers differ on which one counts", pos, "keep one") from None
             except json.JSONDecodeError as exc:
-                if self._more():
+                # only a value cut off by the end of the buffer is worth reading on for (6: a
+                # \uXXXX escape cut short); any other error is reported at once
+                cut = exc.pos >= len(self._buf) - 6 or exc.msg.startswith("Unterminated string")
+                if cut and self._more():
                     self._chunk = min(self._chunk * 2, 64 << 20)  # a long value: read faster
                     continue
                 raise self._error(exc.msg, exc.pos) from None
@@ -285,7 +250,7 @@ class FeatureStream:
                 self._chunk = self.CHUNK
                 # a lone surrogate can only come from a \u escape (UTF-8 cannot store one)
                 if self._escapes and (self._buf.find("\\ud", pos, end) >= 0 or self._buf.find("\\uD", pos, end) >= 0):
-                    where = _lone_surrogate(value)
+                    where = lone_surrogate_path(value)
                     if where is not None:
                         raise self._error(f"{where or 'the value'} holds a lone UTF-16 surrogate (an unpaired "
                                           "\\ud800-\\udfff escape), which is not text", pos,
@@ -360,10 +325,6 @@ class FeatureStream:
         if pos < len(self._buf):
             raise self._error("Extra data", pos)
 
-    def collection_type(self):
-        """The top-level ``type`` member (known once iteration is over)."""
-        return self.members.get("type")
-
     def check_collection(self) -> None:
         """Raise DataFileError unless what was read is a FeatureCollection with a features list."""
         if self.members.get("type") != "FeatureCollection":
@@ -380,10 +341,30 @@ def collection_metadata(collection: Mapping) -> dict:
 _NESTED = frozenset((list, dict))
 _NUMBER = frozenset((int, float))
 _FEATURE_KEYS = frozenset(("type", "id", "geometry", "properties"))
-#: ``frame.attrs`` keys that keep, by row label, what a frame has no cell for: unnamed properties
-#: that are present but null, and members of a Feature besides type, id, geometry and properties.
-NULLS_ATTR = "mapkit_null_properties"
-MEMBERS_ATTR = "mapkit_feature_members"
+#: The ``frame.attrs`` key of a :class:`RowExtras`.
+ROW_EXTRAS_ATTR = "mapkit_row_extras"
+
+
+class RowExtras:
+    """What a frame has no cell for, by site id: the unnamed properties that were present but null
+    (a cell cannot tell null from absent), and the members of a Feature besides type, id, geometry
+    and properties. Keyed by site id, so it survives filtering, sorting and re-indexing.
+
+    pandas copies a frame's attrs on every column access; this object, never changed after
+    loading, copies as itself.
+    """
+
+    __slots__ = ("nulls", "members")
+
+    def __init__(self, nulls: dict[str, set], members: dict[str, dict]):
+        self.nulls = nulls  # property -> ids of the sites where it is null
+        self.members = members  # site id -> its Feature's foreign members
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 #: Properties whose values recur from site to site: one string object per distinct value (at
 #: 100,000 sites that saves tens of megabytes of identical strings).
 _REPEATED = frozenset(("country", "city", "location_precision", "mode", "status", "status_date", "opened",
@@ -410,13 +391,13 @@ class FrameBuilder:
         self._batch: list[Mapping] = []
         self._rows = 0  # rows already moved into the columns
         self._shared: dict[str, str] = {}
-        self._nulls: dict[str, list[int]] = {}  # unnamed property -> rows where it is null
-        self._members: dict[int, dict] = {}  # row -> the feature's foreign members
+        self._nulls: dict[str, set] = {}  # unnamed property -> ids of the sites where it is null
+        self._members: dict[str, dict] = {}  # site id -> the feature's foreign members
         self._other: dict[int, tuple] = {}  # row -> (geometry that is not a 2D/3D point, site id)
         self._nested_keys: list[str] = []  # properties seen holding a list or an object
         self._xs: list[float] = []
         self._ys: list[float] = []
-        self._zs: dict[int, float] = {}
+        self._zs: dict[int, tuple] = {}  # row -> (its index in _xs and _ys, z)
         self._located: list[int] = []
 
     def add(self, feature) -> None:
@@ -448,8 +429,8 @@ class FrameBuilder:
         self._batch.append(props)
         if len(self._batch) >= self.BATCH:
             self._flush()
-        if not feature.keys() <= _FEATURE_KEYS:
-            self._members[i] = {k: v for k, v in feature.items() if k not in _FEATURE_KEYS}
+        if not feature.keys() <= _FEATURE_KEYS and isinstance(props.get("id"), str):
+            self._members[props["id"]] = {k: v for k, v in feature.items() if k not in _FEATURE_KEYS}
         geometry = feature.get("geometry")
         if geometry is not None:
             coords = geometry.get("coordinates") if type(geometry) is dict else None
@@ -460,7 +441,7 @@ class FrameBuilder:
                 self._xs.append(coords[0])
                 self._ys.append(coords[1])
                 if len(coords) > 2:
-                    self._zs[i] = coords[2]
+                    self._zs[i] = (len(self._xs) - 1, coords[2])
             else:  # any other geometry is kept as it is (or refused when it is no geometry)
                 self._other[i] = (geometry, props.get("id"))
         self.n = i + 1
@@ -482,9 +463,10 @@ class FrameBuilder:
             column.extend(values)
             if key not in _NAMED:
                 # an unnamed property that is present but null stays so (absent ones are absent)
-                nulls = [self._rows + k for k, props in enumerate(batch) if key in props and props[key] is None]
+                nulls = {props.get("id") for props in batch if key in props and props[key] is None}
+                nulls.discard(None)
                 if nulls:
-                    self._nulls.setdefault(key, []).extend(nulls)
+                    self._nulls.setdefault(key, set()).update(nulls)
         self._rows += len(batch)
         self._batch = []
 
@@ -510,21 +492,20 @@ class FrameBuilder:
         if self._located:
             located = np.array(self._located, dtype=np.int64)
             geometry[located] = shapely.points(np.array(self._xs, dtype=float), np.array(self._ys, dtype=float))
-            for i, z in self._zs.items():
-                k = int(np.searchsorted(located, i))
+            for i, (k, z) in self._zs.items():
                 geometry[i] = shapely.Point(self._xs[k], self._ys[k], z)
         for i, (other, site_id) in self._other.items():
             geometry[i] = self._shape(i, other, site_id)
         # a property called "geometry" keeps its column; the points get another name
-        name = "geometry" if "geometry" not in data else "site_geometry"
+        name = "geometry"
+        while name in data:
+            name = f"site_{name}"
         data[name] = gpd.GeoSeries(geometry, crs="EPSG:4326")
         # copy=False: no second copy of every column in one consolidated block
         frame = gpd.GeoDataFrame(data, geometry=name, crs="EPSG:4326", copy=False)
         frame.attrs["collection"] = dict(metadata or {})
-        if self._nulls:
-            frame.attrs[NULLS_ATTR] = self._nulls
-        if self._members:
-            frame.attrs[MEMBERS_ATTR] = self._members
+        if self._nulls or self._members:
+            frame.attrs[ROW_EXTRAS_ATTR] = RowExtras(self._nulls, self._members)
         if self.source is not None:
             frame.attrs["source"] = str(self.source)
         return frame
@@ -687,24 +668,21 @@ def to_feature_collection(
 
 
 def _restore_row_extras(frame, features: list) -> None:
-    """Put back what load kept in ``frame.attrs`` (see :data:`NULLS_ATTR`), by row label."""
-    nulls = frame.attrs.get(NULLS_ATTR) or {}
-    members = frame.attrs.get(MEMBERS_ATTR) or {}
-    if not nulls and not members:
+    """Put back what load kept beside the frame (see :class:`RowExtras`)."""
+    extras = frame.attrs.get(ROW_EXTRAS_ATTR)
+    if not isinstance(extras, RowExtras) or "id" not in frame:
         return
-    position = {label: k for k, label in enumerate(frame.index)}
-    for column, labels in nulls.items():
-        if column not in frame.columns:
+    ids = frame["id"].tolist()
+    for column, null_ids in extras.nulls.items():
+        if column not in frame:
             continue
-        for label in labels:
-            k = position.get(label)
-            if k is not None and column not in features[k]["properties"] and _is_missing(frame[column].iloc[k]):
-                features[k]["properties"][column] = None
-    for label, extra in members.items():
-        k = position.get(label)
-        if k is not None:
-            for key, value in extra.items():
-                features[k].setdefault(key, value)
+        for feature, site_id, value in zip(features, ids, frame[column].tolist()):
+            if type(site_id) is str and site_id in null_ids and _is_missing(value):
+                feature["properties"][column] = None
+    if extras.members:
+        for feature, site_id in zip(features, ids):
+            for key, value in (extras.members.get(site_id, {}) if type(site_id) is str else {}).items():
+                feature.setdefault(key, value)
 
 
 def _features_from_columns(columns, values, named, geometries, precisions, decimals, round_to_precision):
@@ -766,11 +744,39 @@ def _sort_key(feature: Mapping) -> str:
     return "" if fid is None else str(fid)
 
 
+#: Features looked at to tell sites, operators and country outlines apart.
+KIND_SAMPLE = 20
+
+
+def features_kind(features: Iterable) -> str:
+    """'sites', 'operators' or 'countries', from a collection's first features (see :data:`KIND_SAMPLE`).
+
+    Country outlines: every feature is a (Multi)Polygon with an ``iso_a2`` property. Operators:
+    every feature has a ``province`` and no ``status``. Anything else is sites, so a sites file
+    is never taken for another kind because of its name or one odd property.
+    """
+    sample = [f for f in itertools.islice(features, KIND_SAMPLE) if isinstance(f, Mapping)]
+    if not sample:
+        return "sites"
+    props = [f.get("properties") if isinstance(f.get("properties"), Mapping) else {} for f in sample]
+    shapes = [f.get("geometry") for f in sample]
+    if all("iso_a2" in p for p in props) and all(
+            isinstance(g, Mapping) and g.get("type") in ("Polygon", "MultiPolygon") for g in shapes):
+        return "countries"
+    if all("province" in p and "status" not in p for p in props):
+        return "operators"
+    return "sites"
+
+
+def collection_kind(collection: Mapping) -> str:
+    """'sites', 'operators' or 'countries' (see :func:`features_kind`)."""
+    features = collection.get("features")
+    return features_kind(features if isinstance(features, list) else [])
+
+
 def is_operators_collection(collection: Mapping) -> bool:
     """True for an operators file (bureaus: a province, no status) rather than sites."""
-    features = collection.get("features") or []
-    props = [f.get("properties") or {} for f in features[:20] if isinstance(f, Mapping)]
-    return bool(props) and all("province" in p and "status" not in p for p in props)
+    return collection_kind(collection) == "operators"
 
 
 def canonical_collection(collection: Mapping) -> dict:

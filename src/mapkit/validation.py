@@ -208,7 +208,11 @@ def _load_outlines(path: str, mtime: float) -> _Outlines:
 def outlines(path) -> _Outlines:
     """Country outlines from a countries GeoJSON (cached per file and modification time)."""
     path = os.fspath(path)
-    return _load_outlines(path, os.stat(path).st_mtime)
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError as exc:
+        raise io.unreadable(Path(path), exc) from None
+    return _load_outlines(path, mtime)
 
 
 def _find_beside(data_path: str | None, name: str, default: Path) -> Path | None:
@@ -329,12 +333,10 @@ def _fast_feature_check(name: str):
 
     The schemas use only keywords that mean the same in draft 7, which fastjsonschema compiles
     to Python; jsonschema (the reference) runs only on features that fail it, to list every
-    problem with its path. Without fastjsonschema every feature goes through jsonschema.
+    problem with its path.
     """
-    try:
-        import fastjsonschema
-    except ImportError:  # pragma: no cover (a declared dependency)
-        return None
+    import fastjsonschema
+
     definition = {"$schema": "http://json-schema.org/draft-07/schema#", **_feature_schema(name)}
     # no remote references: a reference that is not in the schema itself fails to compile
     return fastjsonschema.compile(definition, handlers={})
@@ -342,13 +344,11 @@ def _fast_feature_check(name: str):
 
 def _feature_schema_errors(feature, name: str) -> list:
     """Every schema error of one feature (an empty list for a valid one), sorted by path."""
-    check = _fast_feature_check(name)
-    if check is not None:
-        try:
-            check(feature)
-            return []
-        except Exception:  # noqa: BLE001 (JsonSchemaException and anything odd: ask jsonschema)
-            pass
+    try:
+        _fast_feature_check(name)(feature)
+        return []
+    except Exception:  # noqa: BLE001 (JsonSchemaException and anything odd: ask jsonschema)
+        pass
     return sorted(_feature_validator(name).iter_errors(feature), key=lambda e: list(map(str, e.absolute_path)))
 
 
@@ -425,6 +425,7 @@ class _SiteChecker:
         """The checks across features (duplicate ids, points in their countries); label each
         problem of a repeated id with the feature's position too, so it points at one feature."""
         out = self.out
+        self._mark(-1)  # problems added after the last feature (the collection's own) have none
         seen = Counter(self.raw_ids)
         repeated = {fid for fid, count in seen.items() if count > 1}
 
@@ -635,33 +636,10 @@ def _check_operators(collection: Mapping, out: _Collector, report: ValidationRep
 
 # --------------------------------------------------------------------------- entry point
 
-#: Features looked at to tell sites, operators and country outlines apart.
-_KIND_SAMPLE = 20
-
-
-def detect_kind(collection: Mapping, path: str | None = None) -> str:
-    """'sites', 'operators' or 'countries', from what the first features are.
-
-    Country outlines: every sampled feature is a (Multi)Polygon with an ``iso_a2`` property.
-    Operators: every sampled feature has a ``province`` and no ``status``. Anything else is
-    sites, so a sites file is never skipped because of its name or one odd property. (``path``
-    is accepted for compatibility; the file name plays no part.)
-    """
-    features = collection.get("features") if isinstance(collection.get("features"), list) else []
-    return _kind_of([f for f in features[:_KIND_SAMPLE] if isinstance(f, Mapping)])
-
-
-def _kind_of(sample: list) -> str:
-    if not sample:
-        return "sites"
-    props = [f.get("properties") if isinstance(f.get("properties"), Mapping) else {} for f in sample]
-    shapes = [f.get("geometry") for f in sample]
-    if all("iso_a2" in p for p in props) and all(
-            isinstance(g, Mapping) and g.get("type") in ("Polygon", "MultiPolygon") for g in shapes):
-        return "countries"
-    if all("province" in p and "status" not in p for p in props):
-        return "operators"
-    return "sites"
+def detect_kind(collection: Mapping) -> str:
+    """'sites', 'operators' or 'countries', from what the first features are (see
+    :func:`mapkit.io.features_kind`)."""
+    return io.collection_kind(collection)
 
 
 def _source(data):
@@ -719,25 +697,25 @@ def validate(
 
     ``operators`` and ``countries`` are the operators and country-outline GeoJSON paths; by
     default the files of those names beside the data, else under ``geodata/``. Without an
-    operators file the operator check is skipped with a warning; likewise the country check.
-    Returns a report of every problem; never raises for bad data, only for an unreadable
-    operators or countries file. A file is read one feature at a time, so memory stays small
-    however many sites it has.
+    operators file the operator check is skipped with a warning; likewise the country check;
+    one that cannot be read is reported under its own name and its check skipped. Returns a
+    report of every problem and never raises for bad data. A file is read one feature at a time,
+    so memory stays small however many sites it has.
     """
     report = ValidationReport()
     label, data_path, members, features = _source(data)
     report.files.append(label)
     out = _Collector(label)
     try:
-        first = list(itertools.islice(features, _KIND_SAMPLE))
-        kind = _kind_of([f for f in first if isinstance(f, Mapping)])
+        first = list(itertools.islice(features, io.KIND_SAMPLE))
+        kind = io.features_kind(first)
         if kind == "countries":
             for _feature in features:  # read to the end: bad JSON is still an error
                 pass
         elif kind == "operators":
             listed = first + list(features)
             collection = dict(features.members if members is None else members)
-            if "features" in collection and isinstance(collection["features"], list):
+            if isinstance(collection.get("features"), list):
                 collection["features"] = listed
             if _is_collection(collection, out):
                 _check_operators(collection, out, report)
@@ -749,28 +727,34 @@ def validate(
                 checker.add(i, feature)
         members = features.members if members is None else members
     except DataFileError as exc:
-        text = str(exc)
-        text = text[len(label) + 2:] if text.startswith(f"{label}: ") else text
-        message, _, fix = text.rpartition("; ") if "; " in text else (text, "", _file_fix(text))
-        report.problems.append(Problem(ERROR, label, None, "", _NO_VALUE, message, fix, "json"))
-        return report
-    collection_head = dict(members)
-    if not _is_collection(collection_head, out):
-        report.problems = []
-        report.sites = report.sources = report.events = 0
-        report.countries = set()
-        report.problems.extend(out.problems[-1:])
-        return report
+        return _file_report(label, _file_problem(label, exc))
+    if not _is_collection(members, out):
+        return _file_report(label, out.problems[-1])
     if kind == "countries":
         return report
-    for error in _collection_schema_errors(collection_head, "contact_points"):
+    for error in _collection_schema_errors(members, "contact_points"):
         _schema_problem(error, None, out)
     checker.finish()
-    if report.sites == 0 and isinstance(collection_head.get("features"), list):
+    if report.sites == 0 and isinstance(members.get("features"), list):
         out.warning(None, "features", _NO_VALUE, "the file has no sites", "add sites, or check that this is the sites file",
                     "no-sites")
     report.problems.extend(out.problems)
     return report
+
+
+def _file_report(label: str, problem: Problem) -> ValidationReport:
+    """The report of a file that could not be checked at all: that one problem."""
+    return ValidationReport(problems=[problem], files=[label])
+
+
+def _file_problem(label: str, exc: DataFileError) -> Problem:
+    """A file-level problem from a DataFileError "<file>: <what is wrong>; <fix>"."""
+    text = str(exc)
+    text = text[len(label) + 2:] if text.startswith(f"{label}: ") else text
+    message, _, fix = text.rpartition("; ")
+    if not message:
+        message, fix = text, "correct the file (mapkit validate names the place)"
+    return Problem(ERROR, label, None, "", _NO_VALUE, message, fix, "json")
 
 
 def _is_collection(members: Mapping, out: _Collector) -> bool:
@@ -781,29 +765,21 @@ def _is_collection(members: Mapping, out: _Collector) -> bool:
     return False
 
 
-def _file_fix(message: str) -> str:
-    if "no such file" in message:
-        return "check the path (it is relative to the current directory)"
-    if "is a directory" in message:
-        return "give the path of the GeoJSON file inside it"
-    if "cannot be read" in message:
-        return "check the file's permissions"
-    if "not UTF-8" in message:
-        return "save the file as UTF-8"
-    return "correct the file there (a text editor shows the line)"
-
-
 def _site_checker(data_path, operators, countries, out: _Collector, report: ValidationReport) -> _SiteChecker:
+    """The checker of the sites, with the operators and outlines it checks against (a file of
+    those that cannot be read is reported in its own name, and its check skipped)."""
     operator_ids = None
     operators_path = operators if operators is not None else _find_beside(data_path, "operators.geojson", io.DEFAULT_OPERATORS)
     if operators_path is not None:
+        label = os.fspath(operators_path)
         try:
             op_collection = io.read_json(operators_path)
         except DataFileError as exc:
-            raise DataFileError(f"operators file {exc}") from None
-        op_out = _Collector(os.fspath(operators_path))
-        operator_ids = _check_operators(op_collection, op_out, ValidationReport())
-        report.problems.extend(op_out.problems)
+            report.problems.append(_file_problem(label, exc))
+        else:
+            op_out = _Collector(label)
+            operator_ids = _check_operators(op_collection, op_out, ValidationReport())
+            report.problems.extend(op_out.problems)
     else:
         out.warning(None, "operator", _NO_VALUE, "no operators.geojson found: operators not checked",
                     "put operators.geojson beside the data or pass operators=PATH", "no-operators-file")
@@ -812,12 +788,8 @@ def _site_checker(data_path, operators, countries, out: _Collector, report: Vali
     if countries_path is not None:
         try:
             outline_data = outlines(countries_path)
-        except FileNotFoundError:
-            raise DataFileError(f"countries file {countries_path}: no such file (give the path of a GeoJSON file)") from None
-        except OSError as exc:
-            raise DataFileError(f"countries file {countries_path}: cannot be read ({exc.strerror})") from None
         except DataFileError as exc:
-            raise DataFileError(f"countries file {exc}") from None
+            report.problems.append(_file_problem(os.fspath(countries_path), exc))
     else:
         out.warning(None, "geometry", _NO_VALUE, "no countries.geojson found: points not checked against countries",
                     "put countries.geojson beside the data or pass countries=PATH", "no-countries-file")
