@@ -73,7 +73,7 @@ def test_os_errors_are_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("text,words", [
-    ('{"type": "FeatureCollection", "features": [1]}', "feature #0 is not a JSON object"),
+    ('{"type": "FeatureCollection", "features": [1]}', "feature 1 is not a JSON object"),
     ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": [1, 2]}]}', "properties is not an object"),
     ('{"type": "FeatureCollection", "features": "oops"}', '"features" is not a list'),
     ('{"type": "FeatureCollection", "features": [], "n": NaN}', "NaN is not JSON"),

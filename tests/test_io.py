@@ -241,7 +241,7 @@ def test_load_keeps_any_geometry_and_a_property_called_geometry(write_data):
     "151.2,-33.8",
 ])
 def test_load_refuses_what_is_no_geometry_naming_the_site(write_data, geometry):
-    with pytest.raises(DataFileError, match=r"feature #1 \(au-bad\): geometry is not a GeoJSON geometry"):
+    with pytest.raises(DataFileError, match=r"feature 2 \(au-bad\): geometry is not a GeoJSON geometry"):
         mapkit.load(write_data(collection(site(), site(id="au-bad", geometry=geometry))))
 
 

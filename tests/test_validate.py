@@ -301,7 +301,7 @@ def test_repeated_ids_point_at_each_feature(write_data):
     away = site(geometry={"type": "Point", "coordinates": [2.35, 48.86]}, status="gone")
     report = mapkit.validate(write_data(collection(site(), away)))
     labels = {p.feature for p in report.errors if p.rule in ("point-outside-country", "unknown-status")}
-    assert labels == {"au-sydney-test (feature #1)"}
+    assert labels == {"au-sydney-test (feature 2)"}
     assert "duplicate-id" in rules(report)
 
 

@@ -141,7 +141,7 @@ def canonical_form(collection: Mapping, kind: str = "sites") -> dict:
     head = io._ordered({k: v for k, v in collection.items() if k != "features"}, schema.COLLECTION_ORDER)
     if kind == "operators":
         out = [_canonical_operator(f) for f in features]
-        out.sort(key=io._sort_key)
+        out.sort(key=io.sort_key)
         return {**head, "features": out}
     rounded = {**collection, "features": [_canonical_site(f) for f in features]}
     return io.canonical_collection(rounded)
@@ -195,8 +195,8 @@ def _check_shape(collection: Mapping, path: Path) -> None:
         raise DataFileError(f"{path}: \"features\" is not a list; make it [ ... ] of Feature objects")
     for i, feature in enumerate(features):
         if not isinstance(feature, Mapping):
-            raise DataFileError(f"{path}: feature #{i} is not a JSON object; make it a Feature object (mapkit validate lists every problem)")
+            raise DataFileError(f"{path}: feature {i + 1} is not a JSON object; make it a Feature object (mapkit validate lists every problem)")
         props = feature.get("properties")
         if props is not None and not isinstance(props, Mapping):
-            label = feature.get("id", f"#{i}")
-            raise DataFileError(f"{path}: feature {label}: properties is not an object; make it {{...}} (mapkit validate lists every problem)")
+            label = f"feature {i + 1}" + (f" ({feature['id']})" if isinstance(feature.get("id"), str) else "")
+            raise DataFileError(f"{path}: {label}: properties is not an object; make it {{...}} (mapkit validate lists every problem)")

@@ -53,6 +53,7 @@ from pathlib import Path
 from mapkit import __version__, schema
 from mapkit.errors import ExportError, MapkitError
 from mapkit.filters import FILTER_KEYS, describe, filter_frame, normalize_filters
+from mapkit.jsontext import LONE_SURROGATE, JSONText, lone_surrogate_path
 
 # --------------------------------------------------------------------------- the formats
 
@@ -435,9 +436,6 @@ def _json_text(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-_JSON_TEXT: tuple[type, ...] = ()
-
-
 def _cell_kind(value) -> str | None:
     """The column type one value needs: str, bool, int, float, json, or None for a missing value.
     Takes plain JSON values (as in a feature) and frame cells (numpy scalars, NaN, NaT, pd.NA,
@@ -455,7 +453,7 @@ def _cell_kind(value) -> str | None:
         if value != value:
             return None
         return "float" if math.isfinite(value) else "json"
-    if _JSON_TEXT and isinstance(value, _JSON_TEXT):
+    if isinstance(value, JSONText):
         return "json"
     if isinstance(value, str):
         return "str"
@@ -488,11 +486,6 @@ def _kind_of(kinds: set[str]) -> str:
     if len(kinds) == 1:
         return next(iter(kinds))
     return "json"
-
-
-def _kind(values: Iterable) -> str:
-    """The column type for a list of plain values: str, bool, int, float, or json (anything else)."""
-    return _kind_of(_kinds(list(values)))
 
 
 @dataclass
@@ -559,14 +552,6 @@ def _convenience(props: Mapping) -> dict:
 _NESTED = ("events", "sources")
 
 
-def _sort_key(feature: Mapping) -> str:
-    """Features are written sorted by id (as the canonical form keeps them)."""
-    fid = feature.get("id")
-    if fid is None:
-        fid = (feature.get("properties") or {}).get("id")
-    return "" if fid is None else str(fid)
-
-
 def _check_points(selected, path: Path) -> None:
     """Refuse any geometry but a point (or none): the data model has points only, and a GDAL layer
     typed Point, the CSV coordinate columns and the map would each handle another one differently."""
@@ -599,8 +584,8 @@ def _item_schema(values: Iterable) -> dict[str, set]:
     """Key -> kinds of the items of ``sources`` or ``events`` values (lists, or JSON text)."""
     out: dict[str, set] = {}
     for items in values:
-        if _JSON_TEXT and isinstance(items, _JSON_TEXT):
-            items = json.loads(items)
+        if isinstance(items, JSONText):
+            items = items.value()
         if not isinstance(items, list):
             continue
         for item in items:
@@ -635,11 +620,8 @@ class _Job:
 
     @classmethod
     def prepare(cls, frame, selected, plan: ExportPlan, progress: _Progress) -> _Job:
-        global _JSON_TEXT
-        from mapkit.io import JSONText, canonical_collection, canonical_feature, is_operators_collection
-        from mapkit.io import to_feature_collection
+        from mapkit.io import canonical_collection, canonical_feature, features_kind, sort_key, to_feature_collection
 
-        _JSON_TEXT = (JSONText,)
         path, fmt, chosen = plan.path, plan.format, plan.filters
         _check_points(selected, path)
         if selected.crs is not None and not selected.crs.equals("EPSG:4326"):
@@ -656,11 +638,11 @@ class _Job:
         for start in range(0, len(selected), PREPARE_CHUNK):
             part = to_feature_collection(selected.iloc[start:start + PREPARE_CHUNK], metadata={})["features"]
             if order is None:  # as canonical_collection tells, from the first features
-                order = schema.OPERATOR_ORDER if is_operators_collection({"features": part}) else schema.PROPERTY_ORDER
+                order = schema.OPERATOR_ORDER if features_kind(part) == "operators" else schema.PROPERTY_ORDER
             features.extend(canonical_feature(f, order=order) for f in part)
             progress.tick(len(part))
-        features.sort(key=_sort_key)
-        if order is None:
+        features.sort(key=sort_key)
+        if order is None:  # nothing selected: the columns tell
             order = schema.OPERATOR_ORDER if "province" in columns and "status" not in columns else schema.PROPERTY_ORDER
 
         info = {
@@ -828,65 +810,38 @@ class _Job:
         """A one-line message for a failed write that the data explains (a lone surrogate), else None."""
         if not isinstance(exc, UnicodeError) and "surrogate" not in str(exc):
             return None
-        found = _find_surrogate(self)
-        if found is None:
+        where = _find_surrogate(self)
+        if where is None:
             return None
-        where, char = found
         return (
-            f"{self.path}: {where} holds a lone UTF-16 surrogate ({char!r}, half of a pair with no "
-            "other half), which is not text and cannot be written as UTF-8; remove it or write the "
-            "character it stands for; nothing was written, any existing file there was left untouched"
+            f"{self.path}: {where} holds a lone UTF-16 surrogate (half of a pair with no other half), "
+            "which is not text and cannot be written as UTF-8; remove it or write the character it "
+            "stands for; nothing was written, any existing file there was left untouched"
         )
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _surrogate_in(value, where: str) -> tuple[str, str] | None:
-    """(path, character) of the first lone surrogate in a string, key or nested value."""
-    if isinstance(value, str):
-        match = _SURROGATE.search(value)
-        return (where, match.group()) if match else None
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            inner = f"{where}.{key}"
-            match = _SURROGATE.search(str(key))
-            if match:
-                return inner, match.group()
-            found = _surrogate_in(item, inner)
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            found = _surrogate_in(item, f"{where}[{i}]")
-            if found:
-                return found
-    return None
-
-
-def _find_surrogate(job: _Job) -> tuple[str, str] | None:
+def _find_surrogate(job: _Job) -> str | None:
     """Where the first lone surrogate is: 'site 'x', property 'notes'' or a collection member."""
     for feature in job.features:
         site_id = feature.get("id", (feature.get("properties") or {}).get("id"))
         for key, value in (feature.get("properties") or {}).items():
-            match = _SURROGATE.search(str(key))
-            if match:
-                return f"site {site_id!r}: the property name {str(key)!r}", match.group()
-            found = _surrogate_in(value, str(key))
+            if LONE_SURROGATE.search(str(key)):
+                return f"site {site_id!r}: the property name {str(key)!r}"
+            found = lone_surrogate_path(value, str(key))
             if found:
-                return f"site {site_id!r}, property {found[0]!r}", found[1]
+                return f"site {site_id!r}, property {found!r}"
         for key, value in feature.items():
             if key not in ("type", "properties", "geometry"):
-                found = _surrogate_in(value, str(key))
+                found = lone_surrogate_path(value, str(key))
                 if found:
-                    return f"site {site_id!r}, feature member {found[0]!r}", found[1]
+                    return f"site {site_id!r}, feature member {found!r}"
     for key, value in job.metadata.items():
-        found = _surrogate_in(value, str(key))
+        found = lone_surrogate_path(value, str(key))
         if found:
-            return f"the collection member {found[0]!r}", found[1]
-    found = _surrogate_in(job.export_info, "export")
+            return f"the collection member {found!r}"
+    found = lone_surrogate_path(job.export_info, "export")
     if found:
-        return f"the export description {found[0]!r} (the file name?)", found[1]
+        return f"the export description {found!r} (the file name?)"
     return None
 
 
@@ -1535,14 +1490,10 @@ def _xlsx_only_header(path: Path) -> bool:
 def _count_sql_rows(path: Path) -> int:
     text = path.read_text(encoding="utf-8")
     return len(re.findall(rf'^INSERT INTO "public"\."{SITES_LAYER}" ', text, flags=re.M)) + sum(
-        _copy_rows(block) for block in re.findall(
+        block.count("\n") for block in re.findall(
             rf'^COPY "public"\."{SITES_LAYER}" .*?\n(.*?)^\\\.$', text, flags=re.M | re.S
         )
     )
-
-
-def _copy_rows(block: str) -> int:
-    return block.count("\n")
 
 
 def _cannot_replace(final: Path) -> str | None:
@@ -1683,7 +1634,6 @@ class _Progress:
         self.label = label
         self.sites = sites
         self.weights = dict(phases)
-        self.total = sites * sum(self.weights.values())
         self.phase: str | None = None
         self._weight = 0
         self._done = 0

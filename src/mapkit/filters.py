@@ -13,6 +13,7 @@ build embeds in the page):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 
@@ -117,20 +118,36 @@ def _column(frame, name: str) -> np.ndarray:
 _ONE_VALUE = frozenset((str, int, float, bool, type(None)))
 
 
-def _one_value_each(frame, field: str, values) -> None:
-    """Refuse a list or an object where the data model has one value (``"country": ["AU"]``):
-    it can be neither compared nor counted, and leaving the site out would be silent."""
-    if set(map(type, values)) <= _ONE_VALUE:  # the usual case, at C speed
-        return
-    ids = _column(frame, "id")
-    for i, value in enumerate(values):
-        # JSONText (mapkit.io) is a list or object kept as text
-        nested = type(value).__name__ == "JSONText" or not isinstance(value, (str, int, float, np.generic))
-        if type(value) not in _ONE_VALUE and value is not None and nested:
-            site = f" ({ids[i]})" if isinstance(ids[i], str) else ""
+def check_one_value(frame, fields: Iterable[str], label: str | None = None) -> None:
+    """Raise ValidationError (one line: file, feature, field, fix) if one of ``fields`` holds a list
+    or an object where the data model has one value (``"country": ["AU"]``): it can be neither
+    compared nor counted, and leaving the site out would be silent. ``label`` names the data
+    (default: the file the frame was loaded from)."""
+    from mapkit.errors import ValidationError
+    from mapkit.jsontext import JSONText, is_nested
+
+    label = label or frame.attrs.get("source") or "data"
+    for name in dict.fromkeys(fields):
+        if name not in frame.columns:
+            continue
+        values = frame[name].tolist()
+        if set(map(type, values)) <= _ONE_VALUE:  # the usual case, at C speed
+            continue
+        for i, value in enumerate(values):
+            if not is_nested(value):
+                continue
+            value = value.value() if isinstance(value, JSONText) else value
+            value = value.tolist() if hasattr(value, "tolist") else value
+            value = value if isinstance(value, (list, Mapping)) else list(value)
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
             kind = "an object" if isinstance(value, Mapping) else "a list"
-            raise FilterError(f"feature {i + 1}{site}, field {field!r}: {kind}, not one value, so it cannot be "
-                              "filtered on; fix: write one value (mapkit validate lists every problem)")
+            example = (f", e.g. {json.dumps(value[0], ensure_ascii=False)}"
+                       if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) else "")
+            site = frame["id"].iloc[i] if "id" in frame.columns else None
+            where = f"feature {i + 1}" + (f" ({site})" if isinstance(site, str) else "")
+            raise ValidationError(f"{label}: {where}, field {name!r}: {kind} ({shown}), not one value; "
+                                  f"fix: write one value{example} ('mapkit validate' lists every problem)")
 
 
 def filter_mask(frame, **filters) -> np.ndarray:
@@ -140,8 +157,8 @@ def filter_mask(frame, **filters) -> np.ndarray:
     for field in FACETS:
         if field not in chosen:
             continue
+        check_one_value(frame, [field])
         values = _column(frame, field)
-        _one_value_each(frame, field, values)
         wanted = set(chosen[field])
         keep &= np.fromiter(
             ((NONE if v is None or v != v else v) in wanted for v in values), bool, len(values)
@@ -149,15 +166,13 @@ def filter_mask(frame, **filters) -> np.ndarray:
     if "opened_from" in chosen or "opened_to" in chosen:
         low = chosen.get("opened_from", -10**9)
         high = chosen.get("opened_to", 10**9)
-        opened = _column(frame, "opened")
-        _one_value_each(frame, "opened", opened)
-        years = [schema.partial_year(v) for v in opened]
+        check_one_value(frame, ["opened"])
+        years = [schema.partial_year(v) for v in _column(frame, "opened")]
         keep &= np.fromiter((y is not None and low <= y <= high for y in years), bool, len(years))
     if "text" in chosen:
         words = fold(chosen["text"]).split()
+        check_one_value(frame, TEXT_FIELDS)
         columns = [_column(frame, f) for f in TEXT_FIELDS]
-        for field, values in zip(TEXT_FIELDS, columns):
-            _one_value_each(frame, field, values)
         haystacks = ("\n".join(fold(v) for v in row if isinstance(v, str)) for row in zip(*columns))
         keep &= np.fromiter((all(w in h for w in words) for h in haystacks), bool, len(frame))
     return keep

@@ -1072,7 +1072,7 @@ def import_sites(
         if p.feature is None and p.severity == "warning":
             summary.notes.append(p.message)
             continue
-        site = (p.feature or "").split(" (feature #")[0] or None
+        site = (p.feature or "").split(" (feature ")[0] or None
         inc = touched.get(site)
         if inc is None:
             if p.severity == "error" and site is not None:

@@ -405,7 +405,7 @@ class FrameBuilder:
         i = self.n
         # type(...) is dict first: an ABC isinstance check per feature adds up at 100,000 sites
         if type(feature) is not dict and not isinstance(feature, Mapping):
-            raise DataFileError(f"{self.source or 'data'}: feature #{i} is not a JSON object")
+            raise DataFileError(f"{self.source or 'data'}: feature {i + 1} is not a JSON object; make it a Feature object")
         props = feature.get("properties")
         if type(props) is not dict and not isinstance(props, Mapping):
             props = {}
@@ -472,7 +472,7 @@ class FrameBuilder:
 
     def _shape(self, i: int, geometry, site_id):
         """A geometry other than a plain point, as shapely reads it; DataFileError if it is none."""
-        where = f"{self.source or 'data'}: feature #{i}" + (f" ({site_id})" if isinstance(site_id, str) else "")
+        where = f"{self.source or 'data'}: feature {i + 1}" + (f" ({site_id})" if isinstance(site_id, str) else "")
         try:
             if not isinstance(geometry, Mapping):
                 raise ValueError("not a JSON object")
@@ -737,7 +737,8 @@ def canonical_feature(feature: Mapping, *, order: Iterable[str] = schema.PROPERT
     return out
 
 
-def _sort_key(feature: Mapping) -> str:
+def sort_key(feature: Mapping) -> str:
+    """The key features are sorted by: the id (the Feature's, else the property), as text."""
     fid = feature.get("id")
     if fid is None:
         fid = (feature.get("properties") or {}).get("id")
@@ -783,7 +784,7 @@ def canonical_collection(collection: Mapping) -> dict:
     """The canonical form of a sites or operators collection: fixed key order, sorted by id."""
     order = schema.OPERATOR_ORDER if is_operators_collection(collection) else schema.PROPERTY_ORDER
     features = [canonical_feature(f, order=order) for f in collection.get("features", [])]
-    features.sort(key=_sort_key)
+    features.sort(key=sort_key)
     head = _ordered({k: v for k, v in collection.items() if k != "features"}, schema.COLLECTION_ORDER)
     return {**head, "features": features}
 

@@ -44,9 +44,9 @@ from folium.template import Template
 from mapkit import __version__, schema
 from mapkit.errors import DataFileError, RenderError
 from mapkit.filters import FACETS, FILTER_KEYS, NONE, TEXT_FIELDS, describe, normalize_filters
+from mapkit.jsontext import JSONText, escape_lone_surrogates
 from mapkit.io import (
     DEFAULT_COUNTRIES,
-    JSONText,
     DEFAULT_OPERATORS,
     GEOJSON_DECIMALS,
     _plain,
@@ -274,14 +274,8 @@ def script_json(obj) -> str:
     for char in "<>&\u2028\u2029":
         if char in text:
             text = text.replace(char, f"\\u{ord(char):04x}")
-    # a lone surrogate (possible in a frame made in Python) cannot be written as UTF-8; it only
-    # occurs inside JSON strings, where its escape means the same
-    if _SURROGATE.search(text):
-        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    # a lone surrogate (possible in a frame made in Python) cannot be written as UTF-8
+    return escape_lone_surrogates(text)
 
 
 #: Properties the map needs at once (drawing, filters and their counts, text search, the list and
@@ -324,11 +318,12 @@ def _plain_column(values: list) -> list:
     return [_plain(v) for v in values]
 
 
-def _text_bytes(value: JSONText) -> bytes:
+def _text_bytes(text: str) -> bytes:
+    """JSON text as UTF-8 (a lone surrogate, which only a frame made in Python can hold, escaped)."""
     try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: as _dump writes it
-        return _dump(value.value())
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return escape_lone_surrogates(text).encode("utf-8")
 
 
 _TEXT_ONLY = frozenset((JSONText, type(None)))
@@ -339,11 +334,7 @@ def _dump_column(values: list) -> bytes:
     if JSONText in kinds:
         # values kept as JSON text (load(..., nested_as_text=True)) go in as they are
         if kinds <= _TEXT_ONLY:
-            text = "[" + ",".join(["null" if v is None else v for v in values]) + "]"
-            try:
-                return text.encode("utf-8")
-            except UnicodeEncodeError:
-                pass  # a lone surrogate somewhere: value by value below
+            return _text_bytes("[" + ",".join(["null" if v is None else v for v in values]) + "]")
         return b"[" + b",".join(_text_bytes(v) if type(v) is JSONText else _dump_column([v])[1:-1]
                                 for v in values) + b"]"
     try:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from mapkit import schema
-from mapkit.filters import NONE, filter_frame
+from mapkit.filters import NONE, check_one_value, filter_frame
 
 __all__ = ["BY", "FORMATS", "LIST_COLUMNS", "UNKNOWN", "stats", "list_sites", "format_rows"]
 
@@ -47,61 +47,6 @@ def _frame(data):
 
 #: Data-model fields that hold one value (the others, events and sources, are lists).
 ONE_VALUE = tuple(name for name in schema.PROPERTY_ORDER if name not in ("events", "sources"))
-
-
-_SCALARS = {str, int, float, bool, type(None)}
-
-
-def _nested(value) -> bool:
-    """True for a list or an object where one value belongs (also kept as JSON text)."""
-    if isinstance(value, (list, tuple, dict, set)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
-        return True
-    return type(value).__name__ == "JSONText" and value[:1] in ("[", "{")
-
-
-def _used_fields(filters: Mapping) -> list[str]:
-    """The fields the filters that are set look at."""
-    from mapkit.filters import FACETS, TEXT_FIELDS
-
-    used = [f for f in FACETS if filters.get(f) not in (None, "", [], ())]
-    if any(filters.get(k) not in (None, "") for k in ("opened_from", "opened_to")):
-        used.append("opened")
-    if filters.get("text") not in (None, ""):
-        used.extend(f for f in TEXT_FIELDS if f not in used)
-    return used
-
-
-def _check_one_value(frame, label: str, fields) -> None:
-    """Raise ValidationError (one line: file, feature, field, fix) if a field that is counted,
-    filtered on or listed holds a list or an object instead of one value (``"country": ["AU"]``):
-    it cannot be counted or compared, and showing it as something else would mislead."""
-    from mapkit.errors import ValidationError
-
-    ids = _values(frame, "id")
-    for name in dict.fromkeys(fields):
-        if name not in frame.columns:
-            continue
-        values = frame[name].tolist()
-        if set(map(type, values)) <= _SCALARS:  # the usual case, at C speed
-            continue
-        for i, value in enumerate(values):
-            if not _nested(value):
-                continue
-            if type(value).__name__ == "JSONText":
-                value = value.value()
-            elif hasattr(value, "tolist"):
-                value = value.tolist()
-            shown = json.dumps(value if isinstance(value, (list, dict)) else list(value), ensure_ascii=False, default=str)
-            shown = shown if len(shown) <= 60 else shown[:59] + "…"
-            kind = "an object" if isinstance(value, dict) else "a list"
-            example = (f", e.g. {json.dumps(value[0], ensure_ascii=False)}"
-                       if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) else "")
-            site = ids[i] if i < len(ids) and isinstance(ids[i], str) else None
-            where = f"feature {i + 1}" + (f" ({site})" if site else "")
-            raise ValidationError(
-                f"{label}: {where}, field {name!r}: {kind} ({shown}), not one value; "
-                f"fix: write one value{example} ('mapkit validate' lists every problem)"
-            )
 
 
 def _values(frame, column: str) -> list:
@@ -142,8 +87,8 @@ def stats(frame, *, by: str = "status", **filters) -> list[dict]:
     if by not in BY:
         raise FilterError(f"cannot count by {by!r}; use one of: {', '.join(BY)}")
     frame, label = _frame(frame)
-    _check_one_value(frame, label, [*_used_fields(filters), "opened" if by == "year" else by])
-    kept = filter_frame(frame, **filters)
+    kept = filter_frame(frame, **filters)  # which checks the fields it filters on
+    check_one_value(frame, ["opened" if by == "year" else by], label)
     if by == "year":
         keys = [schema.partial_year(v) for v in _values(kept, "opened")]
     elif by == "operator":
@@ -185,8 +130,8 @@ def list_sites(frame, *, columns: Sequence[str] | None = None, **filters) -> lis
     """
     columns = list(columns or LIST_COLUMNS)
     frame, label = _frame(frame)
-    _check_one_value(frame, label, [*_used_fields(filters), *(c for c in columns if c in ONE_VALUE)])
-    kept = filter_frame(frame, **filters)
+    kept = filter_frame(frame, **filters)  # which checks the fields it filters on
+    check_one_value(frame, [c for c in columns if c in ONE_VALUE], label)
     data = {c: _values(kept, c) for c in columns}
     rows = []
     for i in range(len(kept)):

@@ -11,6 +11,7 @@ import itertools
 import json
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -361,6 +362,14 @@ def _collection_schema_errors(members: Mapping, name: str) -> list:
 # --------------------------------------------------------------------------- sites
 
 
+def _unnamed(index: int) -> str:
+    """How a feature without an id is named in problems: by its place, counted from 1."""
+    return f"feature {index + 1}"
+
+
+_UNNAMED = re.compile(r"feature \d+$")
+
+
 class _SiteChecker:
     """Checks sites one feature at a time (memory holds ids and points, not the features)."""
 
@@ -383,7 +392,7 @@ class _SiteChecker:
         fid = feature.get("id") if isinstance(feature, Mapping) else None
         if fid is None and isinstance(feature, Mapping) and isinstance(feature.get("properties"), Mapping):
             fid = feature["properties"].get("id")
-        fid = str(fid) if fid is not None else f"#{i}"
+        fid = str(fid) if fid is not None else _unnamed(i)
         self.raw_ids.append(fid)
         for error in _feature_schema_errors(feature, "contact_points"):
             _schema_problem(error, fid, out)
@@ -430,7 +439,7 @@ class _SiteChecker:
         repeated = {fid for fid, count in seen.items() if count > 1}
 
         def label(fid: str, index: int) -> str:
-            return f"{fid} (feature #{index})" if fid in repeated else fid
+            return f"{fid} ({_unnamed(index)})" if fid in repeated else fid
 
         if repeated:
             out.problems = [replace(p, feature=label(p.feature, index)) if index >= 0 and p.feature in repeated else p
@@ -440,7 +449,7 @@ class _SiteChecker:
                       for (fid, lon, lat, country), index in zip(self.points, self._point_index)]
             _check_countries(points, self.outline_data, out)
         for fid, count in seen.items():
-            if count > 1 and not fid.startswith("#"):
+            if count > 1 and not _UNNAMED.match(fid):
                 out.error(fid, "id", fid, f"duplicate id: {count} features use it",
                           "give each site its own id (ids are never reused)", "duplicate-id")
 
@@ -613,7 +622,7 @@ def _check_countries(points: list, data: _Outlines, out: _Collector) -> None:
 
 def _check_operators(collection: Mapping, out: _Collector, report: ValidationReport) -> set:
     features = collection.get("features") if isinstance(collection.get("features"), list) else []
-    ids = [str(f.get("id")) if isinstance(f, Mapping) else f"#{i}" for i, f in enumerate(features)]
+    ids = [str(f.get("id")) if isinstance(f, Mapping) else _unnamed(i) for i, f in enumerate(features)]
     head = {**collection, "features": []} if isinstance(collection.get("features"), list) else dict(collection)
     for error in _collection_schema_errors(head, "operators"):
         _schema_problem(error, None, out)
@@ -631,7 +640,7 @@ def _check_operators(collection: Mapping, out: _Collector, report: ValidationRep
             if isinstance(props, Mapping) and props.get("id") not in (None, feature.get("id")):
                 out.error(str(feature.get("id")), "properties.id", props.get("id"), "properties.id differs from the Feature id",
                           "use the same id for both", "id-mismatch")
-    return {i for i in ids if not i.startswith("#")}
+    return {i for i in ids if not _UNNAMED.match(i)}
 
 
 # --------------------------------------------------------------------------- entry point
