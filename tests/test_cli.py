@@ -10,6 +10,7 @@ import pytest
 
 from mapkit import __version__
 from mapkit.cli import COMMANDS, main, make_parser
+from tests.conftest import collection, site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,3 +114,25 @@ def test_a_list_where_one_value_belongs_is_one_line(tmp_path, args):
     args = [a.replace("OUT", str(tmp_path)) for a in args]
     line = _one_line_error(_mapkit(args[0], str(data), *args[1:]))
     assert "feature 1 (au-x), field" in line and "not one value" in line and "fix:" in line
+
+
+def test_missing_values_and_time_stamps_are_single_values(write_data):
+    import pandas as pd
+
+    import mapkit
+
+    frame = mapkit.load(write_data(collection(site(), site(id="au-two"))))
+    frame["country"] = pd.array(["AU", None], dtype="string")
+    frame["opened"] = [pd.Timestamp("2018-01-01"), None]
+    assert list(mapkit.filter_frame(frame, country="AU")["id"]) == ["au-sydney-test"]
+    assert len(mapkit.filter_frame(frame, text="sydney")) == 2
+
+
+def test_a_profiler_still_gets_its_results(tmp_path):
+    """The command line leaves without the interpreter's teardown, except under a profiler."""
+    out = tmp_path / "x.prof"
+    data = tmp_path / "sites.geojson"
+    data.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "mapkit", "list", str(data)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and out.exists()

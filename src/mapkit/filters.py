@@ -118,6 +118,16 @@ def _column(frame, name: str) -> np.ndarray:
 _ONE_VALUE = frozenset((str, int, float, bool, type(None)))
 
 
+def _missing(value) -> bool:
+    """None, NaN, or a pandas missing value (NA, NaT)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas NA has no truth value
+        return True
+
+
 def check_one_value(frame, fields: Iterable[str], label: str | None = None) -> None:
     """Raise ValidationError (one line: file, feature, field, fix) if one of ``fields`` holds a list
     or an object where the data model has one value (``"country": ["AU"]``): it can be neither
@@ -161,7 +171,7 @@ def filter_mask(frame, **filters) -> np.ndarray:
         values = _column(frame, field)
         wanted = set(chosen[field])
         keep &= np.fromiter(
-            ((NONE if v is None or v != v else v) in wanted for v in values), bool, len(values)
+            ((NONE if _missing(v) else v) in wanted for v in values), bool, len(values)
         )
     if "opened_from" in chosen or "opened_to" in chosen:
         low = chosen.get("opened_from", -10**9)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader went away (`mapkit list | head`): stop quietly, as other commands do
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the interpreter flushes it at exit)
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (so that a final flush has nowhere to fail)
         except OSError:
             pass
         return 141
@@ -85,9 +85,11 @@ def run() -> None:
     by then; standard output and error are flushed here.
     """
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        code = code or 141
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage writes its results at the normal exit
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a closed pipe, a full disk: the command's own output is what failed
+            code = code or 1
     os._exit(code)
