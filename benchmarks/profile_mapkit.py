@@ -1,6 +1,6 @@
 """Where mapkit's time goes for one dataset: the Python build, the HTML, the page load and a filter click.
 
-    .venv/bin/python benchmarks/profile_mapkit.py benchmarks/data/synthetic-v1-100000.geojson --out benchmarks/profile
+    .venv/bin/python benchmarks/profile_mapkit.py benchmarks/data/synthetic-v2-100000.geojson --out benchmarks/profile
 
 Writes to --out (default benchmarks/profile/, not committed):
   build.prof / build.txt   cProfile of `mapkit build DATA -o page.html --tiles none` (top functions by

@@ -398,6 +398,31 @@ class Browser:
 # --------------------------------------------------------------------------- one measurement
 
 
+def _repeat(cmd, repeats: int, *, cwd, timeout: float, log_path: Path, what: str, before=None) -> list[dict]:
+    """Run ``cmd`` in a fresh process up to ``repeats`` times (stopping at the first failure)."""
+    runs = []
+    for k in range(repeats):
+        if before is not None:
+            before()
+        r = run_process(cmd, cwd=cwd, timeout=timeout, log_path=log_path)
+        runs.append(r)
+        log(f"  {what} #{k + 1}: {r['status']} {r['wall_s']:.2f} s, {r['peak_mb']:.0f} MB")
+        if r["status"] != "ok":
+            break
+    return runs
+
+
+def _summary(runs: list[dict]) -> dict:
+    """Status, every wall time, the median and the peak memory of repeated runs."""
+    ok = [r for r in runs if r["status"] == "ok"]
+    return {
+        "status": "ok" if len(ok) == len(runs) else runs[-1]["status"],
+        "runs_s": [round(r["wall_s"], 3) for r in runs],
+        "wall_s": median([r["wall_s"] for r in ok]) if ok else runs[-1]["wall_s"],
+        "peak_mb": max(r["peak_mb"] for r in ok) if ok else None,
+    }
+
+
 def measure_tool(tool: str, dataset: dict, *, tools: Tools, browser: Browser | None, work: Path,
                  repeats: int, timeout: float, filter_clicks: int) -> dict:
     data = Path(dataset["path"])
@@ -406,22 +431,11 @@ def measure_tool(tool: str, dataset: dict, *, tools: Tools, browser: Browser | N
     html = out_dir / f"{dataset['name']}.{tool}.html"
     entry = {"dataset": dataset["name"], "n": dataset["n"], "tool": tool}
 
-    builds = []
-    for k in range(repeats):
-        html.unlink(missing_ok=True)
-        r = run_process(tools.command(tool, data, html), cwd=work, timeout=timeout,
-                        log_path=work / f"{dataset['name']}.{tool}.build.log")
-        builds.append(r)
-        log(f"  build {tool} {dataset['name']} #{k + 1}: {r['status']} {r['wall_s']:.2f} s, {r['peak_mb']:.0f} MB")
-        if r["status"] != "ok":
-            break
+    builds = _repeat(tools.command(tool, data, html), repeats, cwd=work, timeout=timeout,
+                     log_path=work / f"{dataset['name']}.{tool}.build.log", what=f"build {tool} {dataset['name']}",
+                     before=lambda: html.unlink(missing_ok=True))
     ok = [b for b in builds if b["status"] == "ok"]
-    entry["build"] = {
-        "status": "ok" if len(ok) == len(builds) else builds[-1]["status"],
-        "runs_s": [round(b["wall_s"], 3) for b in builds],
-        "wall_s": median([b["wall_s"] for b in ok]) if ok else builds[-1]["wall_s"],
-        "peak_mb": max(b["peak_mb"] for b in ok) if ok else None,
-    }
+    entry["build"] = _summary(builds)
     if len(ok) < len(builds) or not html.exists():
         entry["build"]["status"] = builds[-1]["status"] if builds[-1]["status"] != "ok" else "error"
         entry["build"]["error"] = builds[-1].get("error", "no HTML written")[-600:]
@@ -431,21 +445,9 @@ def measure_tool(tool: str, dataset: dict, *, tools: Tools, browser: Browser | N
     if tool != "mapkit":
         instrument_baseline(html)
     else:
-        checks = []
-        for k in range(repeats):
-            r = run_process(tools.validate_command(data), cwd=work, timeout=timeout,
-                            log_path=work / f"{dataset['name']}.validate.log")
-            checks.append(r)
-            log(f"  validate {dataset['name']} #{k + 1}: {r['status']} {r['wall_s']:.2f} s, {r['peak_mb']:.0f} MB")
-            if r["status"] != "ok":
-                break
-        good = [c for c in checks if c["status"] == "ok"]
-        entry["validate"] = {
-            "status": "ok" if len(good) == len(checks) else checks[-1]["status"],
-            "runs_s": [round(c["wall_s"], 3) for c in checks],
-            "wall_s": median([c["wall_s"] for c in good]) if good else checks[-1]["wall_s"],
-            "peak_mb": max(c["peak_mb"] for c in good) if good else None,
-        }
+        entry["validate"] = _summary(_repeat(tools.validate_command(data), repeats, cwd=work, timeout=timeout,
+                                             log_path=work / f"{dataset['name']}.validate.log",
+                                             what=f"validate {dataset['name']}"))
 
     if browser is None:
         entry["page"] = {"status": "skipped"}
