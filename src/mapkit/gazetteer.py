@@ -324,19 +324,20 @@ class Gazetteer:
                 hint = (qualifier.group("paren") or qualifier.group("comma") or "").strip() or None
         if not found:
             return Match(query, country, "unknown", reason=f"no place of that name in {country}")
-        where = ""
+        within = None  # the region that narrowed the candidates, if one did
         if hint:
             narrowed = [p for p in found if self._in_region(p, hint)]
             if narrowed:
-                where = f" in {hint!r}" if len(narrowed) < len(found) else ""
+                within = repr(hint) if len(narrowed) < len(found) else None
                 found = narrowed
             elif region is not None:
                 return Match(query, country, "unknown", candidates=found,
                              reason=f"none in region {region!r}; places of that name elsewhere in {country}")
         if len(found) == 1:
-            return Match(query, country, "found", place=found[0], candidates=found, reason=f"the only match{where}")
+            reason = "the only match" + (f" in {within}" if within else "")
+            return Match(query, country, "found", place=found[0], candidates=found, reason=reason)
         return Match(query, country, "ambiguous", candidates=found,
-                     reason=f"{len(found)} places of that name in {where[4:] if where else country}")
+                     reason=f"{len(found)} places of that name in {within or country}")
 
 
 @lru_cache(maxsize=1)
