@@ -25,7 +25,8 @@ read, then :meth:`ExportPlan.write`), and one table of formats, :data:`FORMATS` 
   stamps; GeoPackage's ``last_change`` and the DBF header date are the dataset's ``updated`` date, and
   the XLSX and ``.shp.zip`` archives carry a fixed entry time.
 * **Progress.** Preparing and writing advance a progress bar on stderr (GDAL layers are written in
-  chunks where the driver can append without changing the output); by default it appears only on a
+  chunks where the driver can append: the same rows, and deterministic bytes, though a chunked
+  GeoPackage lays out its spatial index differently from a single write); by default it appears only on a
   terminal and only once an export has run for more than :data:`PROGRESS_DELAY` seconds.
 """
 
