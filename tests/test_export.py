@@ -1337,13 +1337,19 @@ def test_cli_checks_the_target_before_reading_the_data(tmp_path, capsys):
     assert "no-such-data.geojson" in capsys.readouterr().err
 
 
-def test_missing_pyarrow_is_reported_before_reading_the_data(tmp_path):
+def _export_without_pyarrow(data, out) -> subprocess.CompletedProcess:
+    """``mapkit export DATA -o OUT`` in a child Python where pyarrow cannot be imported (as on an
+    install without the parquet extra)."""
     code = (
         "import sys; sys.modules['pyarrow'] = None\n"
         "from mapkit.cli import main\n"
-        f"sys.exit(main(['export', {str(tmp_path / 'no-such-data.geojson')!r}, '-o', {str(tmp_path / 'x.parquet')!r}]))\n"
+        f"sys.exit(main(['export', {str(data)!r}, '-o', {str(out)!r}]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_missing_pyarrow_is_reported_before_reading_the_data(tmp_path):
+    result = _export_without_pyarrow(tmp_path / "no-such-data.geojson", tmp_path / "x.parquet")
     assert result.returncode == 1
     assert "pip install 'mapkit[parquet]'" in result.stderr and "no-such-data" not in result.stderr
 
@@ -1391,13 +1397,7 @@ def test_a_rename_that_fails_puts_the_old_files_back(fixture_path, tmp_path, cap
 
 
 def test_missing_pyarrow_says_how_to_install(fixture_path, tmp_path):
-    """Run in a child Python where pyarrow cannot be imported (as on an install without the extra)."""
-    code = (
-        "import sys; sys.modules['pyarrow'] = None\n"
-        "from mapkit.cli import main\n"
-        f"sys.exit(main(['export', {str(fixture_path)!r}, '-o', {str(tmp_path / 'x.parquet')!r}]))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = _export_without_pyarrow(fixture_path, tmp_path / "x.parquet")
     assert result.returncode == 1
     assert "pip install 'mapkit[parquet]'" in result.stderr
     assert not (tmp_path / "x.parquet").exists()

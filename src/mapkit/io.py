@@ -81,12 +81,15 @@ def read_json(path: str | os.PathLike) -> dict:
         raise DataFileError(f"{path}: the key {exc.args[0]!r} appears twice in one object, and JSON readers "
                             "differ on which one counts; keep one") from None
     if ("\\ud" in text or "\\uD" in text) and (where := lone_surrogate_path(data)) is not None:
-        raise DataFileError(f"{path}: {where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), "
-                            "which is not text; remove it, or write the character it stands for")
+        raise DataFileError(f"{path}: {_LONE_SURROGATE_PROBLEM.format(where=where)}; {_LONE_SURROGATE_FIX}")
     return data
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+
+
+_LONE_SURROGATE_PROBLEM = "{where} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), which is not text"
+_LONE_SURROGATE_FIX = "remove it, or write the character it stands for"
 
 
 class _NotJSON(ValueError):
@@ -252,9 +255,8 @@ class FeatureStream:
                 if self._escapes and (self._buf.find("\\ud", pos, end) >= 0 or self._buf.find("\\uD", pos, end) >= 0):
                     where = lone_surrogate_path(value)
                     if where is not None:
-                        raise self._error(f"{where or 'the value'} holds a lone UTF-16 surrogate (an unpaired "
-                                          "\\ud800-\\udfff escape), which is not text", pos,
-                                          "remove it, or write the character it stands for")
+                        raise self._error(_LONE_SURROGATE_PROBLEM.format(where=where or "the value"), pos,
+                                          _LONE_SURROGATE_FIX)
                 return value, end
 
     # -- the collection ----------------------------------------------------------------------
